@@ -1,0 +1,25 @@
+/**
+ * Every failure the app reports is a CounterError with a kind; `http-response.ts` maps
+ * kinds to statuses in one place, so handlers never pick status codes themselves.
+ */
+export type CounterErrorKind =
+  | 'badRequest'
+  | 'unauthorized'
+  | 'payloadTooLarge'
+  | 'unsupportedMediaType'
+  | 'overflow'
+  | 'storageUnavailable';
+
+export class CounterError extends Error {
+  constructor(
+    readonly kind: CounterErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CounterError';
+  }
+}
+
+export const badRequest = (message: string) => new CounterError('badRequest', message);
+export const storageUnavailable = (message: string) =>
+  new CounterError('storageUnavailable', message);

@@ -1,0 +1,46 @@
+import type { HttpResponseInit, InvocationContext } from '@azure/functions';
+import { CounterError, type CounterErrorKind } from './errors';
+
+const STATUS: Record<CounterErrorKind, number> = {
+  badRequest: 400,
+  unauthorized: 401,
+  payloadTooLarge: 413,
+  unsupportedMediaType: 415,
+  overflow: 409,
+  storageUnavailable: 503,
+};
+
+// Values change on every write; no cache between client and counter may keep one.
+const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
+export const RETRY_AFTER_SECONDS = 1;
+
+/** `200 {"value": N}`, written from the BigInt so values beyond 2^53 stay exact. */
+export const valueResponse = (value: bigint): HttpResponseInit => ({
+  status: 200,
+  headers: JSON_HEADERS,
+  body: `{"value":${value.toString()}}`,
+});
+
+export const jsonResponse = (status: number, body: object): HttpResponseInit => ({
+  status,
+  headers: status === 503 ? { ...JSON_HEADERS, 'Retry-After': String(RETRY_AFTER_SECONDS) } : JSON_HEADERS,
+  body: JSON.stringify(body),
+});
+
+/**
+ * The one place that turns an error into an answer. Expected errors carry their own
+ * message; anything else is a bug, logged in full and answered without details.
+ */
+export function errorResponse(error: unknown, context: InvocationContext): HttpResponseInit {
+  if (error instanceof CounterError) {
+    const status = STATUS[error.kind];
+    if (status >= 500) context.warn(`${status}: ${error.message}`);
+    const response = jsonResponse(status, { error: error.message });
+    if (error.kind === 'unauthorized') {
+      response.headers = { ...JSON_HEADERS, 'WWW-Authenticate': 'Bearer realm="rusty-counter"' };
+    }
+    return response;
+  }
+  context.error('unexpected failure:', error);
+  return jsonResponse(500, { error: 'internal error; the counter was not changed by this request' });
+}

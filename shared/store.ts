@@ -1,0 +1,316 @@
+import { randomBytes } from 'node:crypto';
+import { constants, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { CounterError, storageUnavailable } from './errors';
+import { isInRange, parseStoredValue } from './counter-value';
+import { DirectoryLock, LockTimeoutError } from './directory-lock';
+
+export type Warn = (message: string) => void;
+
+export interface StoreOptions {
+  dataDir: string;
+  /** Off: one lock, read, write and fsync per change (the benchmark's baseline). */
+  groupCommit?: boolean;
+  lockTimeoutMs?: number;
+  warn?: Warn;
+}
+
+export const DATA_FILE = 'data.bin';
+export const BACKUP_FILE = 'backup.bin';
+export const LOCK_FILE = '.counter.lock';
+const TEMP_PREFIX = '.tmp-';
+// Any valid value with generous whitespace fits; a longer file is corrupt and is not read whole.
+const MAX_FILE_BYTES = 64;
+const DIR_FSYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EISDIR', 'EPERM']);
+
+type FileState =
+  | { state: 'valid'; value: bigint }
+  | { state: 'missing' }
+  | { state: 'corrupt'; reason: string };
+
+interface Change {
+  delta: bigint;
+  warn: Warn;
+  resolve: (value: bigint) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * The only code that touches the counter's files. Reads take no lock: every write is an
+ * atomic rename, so a reader sees the old or the new value, never a mix. Changes are
+ * group-committed: while one commit is in flight, new changes queue up and all go into the
+ * next commit together (one lock, one read, one write, one fsync), each caller still
+ * getting the value right after its own change.
+ */
+export class CounterStore {
+  readonly dataDir: string;
+  private readonly dataPath: string;
+  private readonly backupPath: string;
+  private readonly lock: DirectoryLock;
+  private readonly groupCommit: boolean;
+  private readonly lockTimeoutMs: number;
+  private readonly defaultWarn: Warn;
+  private queue: Change[] = [];
+  private committing = false;
+  private exclusiveTail: Promise<unknown> = Promise.resolve();
+  private dirReady?: Promise<void>;
+
+  constructor(options: StoreOptions) {
+    this.dataDir = path.resolve(options.dataDir);
+    this.dataPath = path.join(this.dataDir, DATA_FILE);
+    this.backupPath = path.join(this.dataDir, BACKUP_FILE);
+    this.lock = new DirectoryLock(path.join(this.dataDir, LOCK_FILE));
+    this.groupCommit = options.groupCommit ?? true;
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 5000;
+    this.defaultWarn = options.warn ?? ((message) => console.warn(message));
+  }
+
+  /** The current value, healing `data.bin` first when it is missing or corrupt. */
+  async read(warn: Warn = this.defaultWarn): Promise<bigint> {
+    const current = await readValueFile(this.dataPath).catch(() => undefined);
+    if (current?.state === 'valid') return current.value;
+    return this.add(0n, warn);
+  }
+
+  /** Adds `delta` (which may be negative) and resolves once the new value is durable. */
+  add(delta: bigint, warn: Warn = this.defaultWarn): Promise<bigint> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ delta, warn, resolve, reject });
+      if (!this.committing) void this.drain();
+    });
+  }
+
+  /** Copies the current value to `backup.bin`; resolves to the value backed up. */
+  backup(warn: Warn = this.defaultWarn): Promise<bigint> {
+    return this.exclusive(async () => {
+      const value = await this.loadHealing(warn);
+      const previous = await readValueFile(this.backupPath);
+      if (previous.state === 'corrupt') {
+        const aside = await moveAside(this.backupPath);
+        warn(`${BACKUP_FILE} was corrupt (${previous.reason}); kept it as ${aside} before writing a new backup`);
+      }
+      await writeAtomically(this.backupPath, value);
+      return value;
+    });
+  }
+
+  /** Proves the directory takes writes right now (for health checks); changes nothing. */
+  async probeWritable(): Promise<void> {
+    await this.ensureDir();
+    const probe = path.join(this.dataDir, `${TEMP_PREFIX}probe-${uniqueSuffix()}`);
+    try {
+      await fs.writeFile(probe, 'probe', { flag: 'wx' });
+    } catch (err) {
+      throw toStorageError(err);
+    } finally {
+      await fs.rm(probe, { force: true }).catch(() => undefined);
+    }
+  }
+
+  private async drain(): Promise<void> {
+    this.committing = true;
+    while (this.queue.length > 0) {
+      const batch = this.groupCommit ? this.queue.splice(0) : this.queue.splice(0, 1);
+      await this.commit(batch);
+    }
+    this.committing = false;
+  }
+
+  private async commit(batch: Change[]): Promise<void> {
+    const outcomes: Array<bigint | CounterError> = [];
+    try {
+      await this.exclusive(async () => {
+        const start = await this.loadHealing(batch[0].warn);
+        let value = start;
+        for (const change of batch) {
+          const next = value + change.delta;
+          if (isInRange(next)) {
+            value = next;
+            outcomes.push(value);
+          } else {
+            outcomes.push(overflow(value, change.delta));
+          }
+        }
+        if (value !== start) await writeAtomically(this.dataPath, value, start);
+      });
+    } catch (err) {
+      const failure = toStorageError(err);
+      batch.forEach((change) => change.reject(failure));
+      return;
+    }
+    batch.forEach((change, i) => {
+      const outcome = outcomes[i];
+      if (outcome instanceof CounterError) change.reject(outcome);
+      else change.resolve(outcome);
+    });
+  }
+
+  /** Runs `task` alone: after earlier tasks of this process, and under the directory lock. */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.exclusiveTail.then(async () => {
+      await this.ensureDir();
+      const release = await this.lock.acquire(this.lockTimeoutMs);
+      try {
+        return await task();
+      } finally {
+        await release();
+      }
+    });
+    this.exclusiveTail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Under the lock: the value of `data.bin`, restored from backup or reset to 0 first if needed. */
+  private async loadHealing(warn: Warn): Promise<bigint> {
+    const data = await readValueFile(this.dataPath);
+    if (data.state === 'valid') return data.value;
+
+    let cause = `${DATA_FILE} was missing`;
+    if (data.state === 'corrupt') {
+      const aside = await moveAside(this.dataPath);
+      cause = `${DATA_FILE} was corrupt (${data.reason}; kept as ${aside})`;
+    }
+    const backup = await readValueFile(this.backupPath);
+    if (backup.state === 'valid') {
+      await writeAtomically(this.dataPath, backup.value);
+      warn(`${cause}; restored ${backup.value} from ${BACKUP_FILE}`);
+      return backup.value;
+    }
+    let backupCause = `${BACKUP_FILE} was missing`;
+    if (backup.state === 'corrupt') {
+      const aside = await moveAside(this.backupPath);
+      backupCause = `${BACKUP_FILE} was corrupt too (${backup.reason}; kept as ${aside})`;
+    }
+    await writeAtomically(this.dataPath, 0n);
+    warn(`${cause} and ${backupCause}; starting again at 0`);
+    return 0n;
+  }
+
+  private ensureDir(): Promise<void> {
+    // Created once, when first used. If it vanishes later we answer 503 until it is back
+    // rather than recreate it empty, which would silently restart the counter at 0.
+    this.dirReady ??= fs.mkdir(this.dataDir, { recursive: true }).then(
+      () => removeStaleTempFiles(this.dataDir),
+      (err) => {
+        this.dirReady = undefined;
+        throw err;
+      },
+    );
+    return this.dirReady;
+  }
+}
+
+function overflow(value: bigint, delta: bigint): CounterError {
+  const verb = delta > 0n ? `adding ${delta}` : `subtracting ${-delta}`;
+  return new CounterError(
+    'overflow',
+    `${verb} would take the counter (${value}) outside the signed 64-bit range; it was not changed`,
+  );
+}
+
+async function readValueFile(file: string): Promise<FileState> {
+  let handle;
+  try {
+    handle = await fs.open(file, constants.O_RDONLY);
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return { state: 'missing' };
+    throw err;
+  }
+  try {
+    const buffer = Buffer.alloc(MAX_FILE_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    if (bytesRead > MAX_FILE_BYTES) {
+      return { state: 'corrupt', reason: `it is longer than ${MAX_FILE_BYTES} bytes` };
+    }
+    const parsed = parseStoredValue(buffer.toString('latin1', 0, bytesRead));
+    return parsed.ok ? { state: 'valid', value: parsed.value } : { state: 'corrupt', reason: parsed.reason };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Replaces `file` with `value`: unique temp file, write, fsync, rename, fsync of the
+ * directory. If the directory fsync fails after the rename, `previous` (when given) is put
+ * back so that a failed change leaves the value as it was.
+ */
+async function writeAtomically(file: string, value: bigint, previous?: bigint): Promise<void> {
+  const dir = path.dirname(file);
+  const temp = path.join(dir, `${TEMP_PREFIX}${path.basename(file)}-${uniqueSuffix()}`);
+  try {
+    const handle = await fs.open(temp, 'wx', 0o644);
+    try {
+      await handle.writeFile(value.toString(), 'latin1');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temp, file);
+  } catch (err) {
+    await fs.rm(temp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  try {
+    await fsyncDirectory(dir);
+  } catch (err) {
+    if (previous !== undefined) await writeAtomically(file, previous).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function fsyncDirectory(dir: string): Promise<void> {
+  let handle;
+  try {
+    handle = await fs.open(dir, constants.O_RDONLY);
+    await handle.sync();
+  } catch (err) {
+    if (!DIR_FSYNC_UNSUPPORTED.has(errnoOf(err) ?? '')) throw err;
+  } finally {
+    await handle?.close();
+  }
+}
+
+async function moveAside(file: string): Promise<string> {
+  const stamp = new Date().toISOString().replace(/:/g, '-');
+  const aside = `${path.basename(file)}.corrupt-${stamp}`;
+  await fs.rename(file, path.join(path.dirname(file), aside));
+  return aside;
+}
+
+// Temp files of a process killed mid-write; young ones may belong to a live writer.
+async function removeStaleTempFiles(dir: string): Promise<void> {
+  const cutoff = Date.now() - 60_000;
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith(TEMP_PREFIX))) {
+    const file = path.join(dir, name);
+    const stat = await fs.stat(file).catch(() => undefined);
+    if (stat && stat.mtimeMs < cutoff) await fs.rm(file, { force: true }).catch(() => undefined);
+  }
+}
+
+const uniqueSuffix = () => `${process.pid}-${randomBytes(6).toString('hex')}`;
+
+const errnoOf = (err: unknown): string | undefined =>
+  err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+
+const STORAGE_CAUSES: Record<string, string> = {
+  ENOSPC: 'the data directory is full',
+  EDQUOT: 'the data directory is over its quota',
+  EROFS: 'the data directory is read-only',
+  EACCES: 'the service may not write to the data directory',
+  EPERM: 'the service may not write to the data directory',
+  ENOENT: 'the data directory is missing',
+  ENOTDIR: 'the data directory path is not a directory',
+  EIO: 'the disk reported an I/O error',
+};
+
+/** Turns any failure inside a commit into the 503-kind error a client sees. */
+function toStorageError(err: unknown): CounterError {
+  if (err instanceof CounterError) return err;
+  if (err instanceof LockTimeoutError) {
+    return storageUnavailable(`storage is busy: ${err.message}; nothing was changed, try again`);
+  }
+  const code = errnoOf(err);
+  const cause = (code && STORAGE_CAUSES[code]) ?? `storage failed (${code ?? 'unknown error'})`;
+  return storageUnavailable(`${cause}; nothing was changed, try again later`);
+}
