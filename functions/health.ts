@@ -7,12 +7,18 @@ import { getStore, warnTo } from '../shared/services';
  * Ready when the data directory takes writes and the value can be read (healing it if
  * needed). The value itself is not shown, so probes need no read key.
  */
-export async function health(_request: unknown, context: InvocationContext): Promise<HttpResponseInit> {
+export async function health(
+  _request: unknown,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
   const store = getStore();
   try {
     await store.probeWritable();
     await store.read(warnTo(context));
-    return jsonResponse(200, { status: 'ok', checks: { dataDirectory: 'writable', value: 'valid' } });
+    return jsonResponse(200, {
+      status: 'ok',
+      checks: { dataDirectory: 'writable', value: 'valid' },
+    });
   } catch (error) {
     if (!(error instanceof CounterError)) return errorResponse(error, context);
     context.warn(`health check failed: ${error.message}`);

@@ -1,4 +1,9 @@
-import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import {
+  app,
+  type HttpRequest,
+  type HttpResponseInit,
+  type InvocationContext,
+} from '@azure/functions';
 import { requireKey } from '../shared/auth';
 import { errorResponse, valueResponse } from '../shared/http-response';
 import { getConfig, getStore, warnTo } from '../shared/services';

@@ -55,7 +55,10 @@ export function loadConfig(env: Env = process.env, appRoot = findAppRoot()): Cou
     configFile,
     backupSchedule: backupScheduleFrom(setting('BACKUP_SCHEDULE'), json, configFile),
     groupCommit: parseBoolean('COUNTER_GROUP_COMMIT', setting('COUNTER_GROUP_COMMIT') ?? 'true'),
-    lockTimeoutMs: parsePositiveInt('COUNTER_LOCK_TIMEOUT_MS', setting('COUNTER_LOCK_TIMEOUT_MS') ?? '5000'),
+    lockTimeoutMs: parsePositiveInt(
+      'COUNTER_LOCK_TIMEOUT_MS',
+      setting('COUNTER_LOCK_TIMEOUT_MS') ?? '5000',
+    ),
     writeKey: setting('COUNTER_WRITE_KEY'),
     readKey: setting('COUNTER_READ_KEY'),
   };
@@ -141,12 +144,15 @@ const DAY = 86_400;
  */
 export function scheduleForInterval(name: string, seconds: unknown): string {
   if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 1 || seconds > DAY) {
-    throw new ConfigError(`${name} must be a whole number of seconds from 1 to ${DAY}; got ${JSON.stringify(seconds)}`);
+    throw new ConfigError(
+      `${name} must be a whole number of seconds from 1 to ${DAY}; got ${JSON.stringify(seconds)}`,
+    );
   }
   if (seconds < 60 && 60 % seconds === 0) return `*/${seconds} * * * * *`;
   if (seconds === 60) return DEFAULT_BACKUP_SCHEDULE;
   const minutes = seconds / 60;
-  if (Number.isInteger(minutes) && minutes < 60 && 60 % minutes === 0) return `0 */${minutes} * * * *`;
+  if (Number.isInteger(minutes) && minutes < 60 && 60 % minutes === 0)
+    return `0 */${minutes} * * * *`;
   if (minutes === 60) return '0 0 * * * *';
   const hours = seconds / 3600;
   if (Number.isInteger(hours) && hours < 24 && 24 % hours === 0) return `0 0 */${hours} * * *`;

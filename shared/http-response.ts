@@ -23,7 +23,8 @@ export const valueResponse = (value: bigint): HttpResponseInit => ({
 
 export const jsonResponse = (status: number, body: object): HttpResponseInit => ({
   status,
-  headers: status === 503 ? { ...JSON_HEADERS, 'Retry-After': String(RETRY_AFTER_SECONDS) } : JSON_HEADERS,
+  headers:
+    status === 503 ? { ...JSON_HEADERS, 'Retry-After': String(RETRY_AFTER_SECONDS) } : JSON_HEADERS,
   body: JSON.stringify(body),
 });
 
@@ -42,5 +43,7 @@ export function errorResponse(error: unknown, context: InvocationContext): HttpR
     return response;
   }
   context.error('unexpected failure:', error);
-  return jsonResponse(500, { error: 'internal error; the counter was not changed by this request' });
+  return jsonResponse(500, {
+    error: 'internal error; the counter was not changed by this request',
+  });
 }

@@ -17,7 +17,9 @@ export async function readStep(request: HttpRequest): Promise<bigint> {
   const fromQuery = stepFromQuery(request.query);
   const fromBody = await stepFromBody(request);
   if (fromQuery !== undefined && fromBody !== undefined && fromQuery !== fromBody) {
-    throw badRequest(`the step is given twice and differs: ?by=${fromQuery} and {"by": ${fromBody}}`);
+    throw badRequest(
+      `the step is given twice and differs: ?by=${fromQuery} and {"by": ${fromBody}}`,
+    );
   }
   return fromQuery ?? fromBody ?? 1n;
 }
@@ -79,4 +81,7 @@ const isJson = (contentType: string) => {
 };
 
 const tooLarge = () =>
-  new CounterError('payloadTooLarge', `the body is larger than ${MAX_BODY_BYTES} bytes; send e.g. {"by": 5}`);
+  new CounterError(
+    'payloadTooLarge',
+    `the body is larger than ${MAX_BODY_BYTES} bytes; send e.g. {"by": 5}`,
+  );

@@ -24,9 +24,7 @@ const MAX_FILE_BYTES = 64;
 const DIR_FSYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EISDIR', 'EPERM']);
 
 type FileState =
-  | { state: 'valid'; value: bigint }
-  | { state: 'missing' }
-  | { state: 'corrupt'; reason: string };
+  { state: 'valid'; value: bigint } | { state: 'missing' } | { state: 'corrupt'; reason: string };
 
 interface Change {
   delta: bigint;
@@ -87,7 +85,9 @@ export class CounterStore {
       const previous = await readValueFile(this.backupPath);
       if (previous.state === 'corrupt') {
         const aside = await moveAside(this.backupPath);
-        warn(`${BACKUP_FILE} was corrupt (${previous.reason}); kept it as ${aside} before writing a new backup`);
+        warn(
+          `${BACKUP_FILE} was corrupt (${previous.reason}); kept it as ${aside} before writing a new backup`,
+        );
       }
       await writeAtomically(this.backupPath, value);
       return value;
@@ -223,7 +223,9 @@ async function readValueFile(file: string): Promise<FileState> {
       return { state: 'corrupt', reason: `it is longer than ${MAX_FILE_BYTES} bytes` };
     }
     const parsed = parseStoredValue(buffer.toString('latin1', 0, bytesRead));
-    return parsed.ok ? { state: 'valid', value: parsed.value } : { state: 'corrupt', reason: parsed.reason };
+    return parsed.ok
+      ? { state: 'valid', value: parsed.value }
+      : { state: 'corrupt', reason: parsed.reason };
   } finally {
     await handle.close();
   }
@@ -290,8 +292,11 @@ async function removeStaleTempFiles(dir: string): Promise<void> {
 
 const uniqueSuffix = () => `${process.pid}-${randomBytes(6).toString('hex')}`;
 
+// Duck-typed rather than `instanceof Error`: errors from Node's core can come from another realm.
 const errnoOf = (err: unknown): string | undefined =>
-  err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+  typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
+    ? err.code
+    : undefined;
 
 const STORAGE_CAUSES: Record<string, string> = {
   ENOSPC: 'the data directory is full',
