@@ -65,6 +65,7 @@ export class CounterStore {
 
   /** The current value, healing `data.bin` first when it is missing or corrupt. */
   async read(warn: Warn = this.defaultWarn): Promise<bigint> {
+    await this.ensureDir();
     const current = await readValueFile(this.dataPath).catch(() => undefined);
     if (current?.state === 'valid') return current.value;
     return this.add(0n, warn);
@@ -187,13 +188,13 @@ export class CounterStore {
   }
 
   private ensureDir(): Promise<void> {
-    // Created once, when first used. If it vanishes later we answer 503 until it is back
+    // Created once, at the first call of any kind. If it vanishes later we answer 503 until it is back
     // rather than recreate it empty, which would silently restart the counter at 0.
     this.dirReady ??= fs.mkdir(this.dataDir, { recursive: true }).then(
       () => removeStaleTempFiles(this.dataDir),
       (err) => {
         this.dirReady = undefined;
-        throw err;
+        throw toStorageError(err);
       },
     );
     return this.dirReady;

@@ -276,12 +276,21 @@ describe('storage faults', () => {
   });
 
   it('answers storage-unavailable when the data directory vanished, and does not recreate it', async () => {
+    await fsp.mkdir(path.join(dir, 'data'));
+    writeFileSync(path.join(dir, 'data', 'data.bin'), '2');
     const store = storeIn(path.join(dir, 'data'));
-    await store.add(2n);
+    await expect(store.read()).resolves.toBe(2n);
     await fsp.rm(path.join(dir, 'data'), { recursive: true });
     await expect(kindOf(store.add(1n))).resolves.toBe('storageUnavailable');
     await expect(kindOf(store.read())).resolves.toBe('storageUnavailable');
     expect(existsSync(path.join(dir, 'data'))).toBe(false);
+  });
+
+  it('answers storage-unavailable when the data directory cannot be created', async () => {
+    write('a-file', '');
+    const store = storeIn(path.join(dir, 'a-file', 'data'));
+    await expect(kindOf(store.read())).resolves.toBe('storageUnavailable');
+    await expect(kindOf(store.probeWritable())).resolves.toBe('storageUnavailable');
   });
 
   it('keeps data.bin on a read-only filesystem and recovers once it is writable again', async () => {

@@ -1,0 +1,124 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  ConfigError,
+  DEFAULT_BACKUP_SCHEDULE,
+  loadConfig,
+  scheduleForInterval,
+} from '../../shared/config';
+import { tempDir } from '../support/temp-dir';
+
+let root: string;
+let remove: () => void;
+beforeEach(() => ({ dir: root, remove } = tempDir('counter-config-')));
+afterEach(() => remove());
+
+const writeConfigJson = (content: unknown) => {
+  mkdirSync(path.join(root, 'config'), { recursive: true });
+  writeFileSync(
+    path.join(root, 'config', 'config.json'),
+    typeof content === 'string' ? content : JSON.stringify(content),
+  );
+};
+const writeDotEnv = (text: string) => writeFileSync(path.join(root, '.env'), text);
+
+describe('configuration', () => {
+  it('uses the defaults when nothing is set', () => {
+    expect(loadConfig({}, root)).toEqual({
+      dataDir: path.join(root, 'local_dir'),
+      configFile: path.join(root, 'config', 'config.json'),
+      backupSchedule: DEFAULT_BACKUP_SCHEDULE,
+      groupCommit: true,
+      lockTimeoutMs: 5000,
+      writeKey: undefined,
+      readKey: undefined,
+    });
+  });
+
+  it('resolves relative paths against the app root and keeps absolute ones', () => {
+    expect(loadConfig({ COUNTER_DATA_DIR: 'data' }, root).dataDir).toBe(path.join(root, 'data'));
+    expect(loadConfig({ COUNTER_DATA_DIR: '/srv/counter' }, root).dataDir).toBe('/srv/counter');
+  });
+
+  it('prefers the environment to .env, .env to config.json, config.json to the default', () => {
+    writeConfigJson({ backupIntervalSeconds: 30 });
+    expect(loadConfig({}, root).backupSchedule).toBe('*/30 * * * * *');
+    writeDotEnv('BACKUP_SCHEDULE="*/10 * * * * *"\nCOUNTER_DATA_DIR=from-dotenv\n');
+    expect(loadConfig({}, root).backupSchedule).toBe('*/10 * * * * *');
+    expect(loadConfig({}, root).dataDir).toBe(path.join(root, 'from-dotenv'));
+    const fromEnv = loadConfig({ BACKUP_SCHEDULE: '*/5 * * * * *', COUNTER_DATA_DIR: 'env' }, root);
+    expect(fromEnv.backupSchedule).toBe('*/5 * * * * *');
+    expect(fromEnv.dataDir).toBe(path.join(root, 'env'));
+  });
+
+  it('treats an empty variable as unset', () => {
+    writeConfigJson({ backupSchedule: '0 0 * * * *' });
+    expect(loadConfig({ BACKUP_SCHEDULE: '' }, root).backupSchedule).toBe('0 0 * * * *');
+  });
+
+  it('reads config.json from COUNTER_CONFIG_FILE', () => {
+    const other = path.join(root, 'elsewhere.json');
+    writeFileSync(other, JSON.stringify({ backupSchedule: '0 */2 * * * *' }));
+    expect(loadConfig({ COUNTER_CONFIG_FILE: other }, root).backupSchedule).toBe('0 */2 * * * *');
+  });
+
+  it('reads the keys, the lock timeout and the group-commit switch', () => {
+    const config = loadConfig(
+      {
+        COUNTER_WRITE_KEY: 'w',
+        COUNTER_READ_KEY: 'r',
+        COUNTER_LOCK_TIMEOUT_MS: '250',
+        COUNTER_GROUP_COMMIT: 'false',
+      },
+      root,
+    );
+    expect(config).toMatchObject({
+      writeKey: 'w',
+      readKey: 'r',
+      lockTimeoutMs: 250,
+      groupCommit: false,
+    });
+  });
+
+  it.each([
+    ['not JSON', '{backupSchedule:', /not valid JSON/],
+    ['an array', '[]', /must hold a JSON object/],
+    ['an unknown key', { backupInterval: 5 }, /unknown key\(s\) backupInterval/],
+    ['both schedule keys', { backupSchedule: '0 * * * * *', backupIntervalSeconds: 5 }, /not both/],
+    ['a five-field schedule', { backupSchedule: '* * * * *' }, /six fields/],
+    ['an invalid schedule', { backupSchedule: '99 * * * * *' }, /not a valid NCRONTAB/],
+    ['a schedule that is not a string', { backupSchedule: 5 }, /must be an NCRONTAB string/],
+    ['a fractional interval', { backupIntervalSeconds: 1.5 }, /whole number of seconds/],
+    ['a zero interval', { backupIntervalSeconds: 0 }, /whole number of seconds/],
+    ['an interval as text', { backupIntervalSeconds: '60' }, /whole number of seconds/],
+  ])('stops start-up with a clear message for a config.json with %s', (_case, content, message) => {
+    writeConfigJson(content);
+    expect(() => loadConfig({}, root)).toThrow(ConfigError);
+    expect(() => loadConfig({}, root)).toThrow(message);
+  });
+
+  it.each([
+    ['BACKUP_SCHEDULE', 'every minute', /six fields/],
+    ['COUNTER_GROUP_COMMIT', 'maybe', /true or false/],
+    ['COUNTER_LOCK_TIMEOUT_MS', '-1', /whole number of milliseconds/],
+  ])('stops start-up with a clear message for an invalid %s', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value }, root)).toThrow(message);
+  });
+});
+
+describe('backup intervals as schedules', () => {
+  it.each([
+    [1, '*/1 * * * * *'],
+    [15, '*/15 * * * * *'],
+    [60, '0 * * * * *'],
+    [300, '0 */5 * * * *'],
+    [3600, '0 0 * * * *'],
+    [21600, '0 0 */6 * * *'],
+    [86400, '0 0 0 * * *'],
+    [90, '00:01:30'],
+    [7, '00:00:07'],
+    [5400, '01:30:00'],
+  ])('%i seconds → %s', (seconds, schedule) => {
+    expect(scheduleForInterval('interval', seconds)).toBe(schedule);
+  });
+});
