@@ -3,5 +3,6 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
+  setupFiles: ['<rootDir>/tests/support/quiet-test-mode.ts'],
   testTimeout: 30000,
 };

@@ -1,18 +1,13 @@
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { backup } from '../../functions/backup';
+import { decrement } from '../../functions/decrement';
+import { getValue } from '../../functions/get';
+import { health } from '../../functions/health';
+import { increment } from '../../functions/increment';
 import { resetServices } from '../../shared/services';
 import { tempDir } from '../support/temp-dir';
-
-// The library warns once that it runs without a host; tests call the handlers directly.
-jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-const { getValue } = require('../../functions/get') as typeof import('../../functions/get');
-const { increment } =
-  require('../../functions/increment') as typeof import('../../functions/increment');
-const { decrement } =
-  require('../../functions/decrement') as typeof import('../../functions/decrement');
-const { health } = require('../../functions/health') as typeof import('../../functions/health');
-const { backup } = require('../../functions/backup') as typeof import('../../functions/backup');
 
 type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 
