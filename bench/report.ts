@@ -1,0 +1,222 @@
+import type { LoadResult } from './http';
+import type { InProcessKey, InProcessResult } from './in-process';
+import { median } from './stats';
+
+export type HttpKey = 'bare' | 'get' | 'post' | 'postNoGroupCommit' | 'postTwoHosts';
+
+export interface HttpPhase {
+  key: HttpKey;
+  connections: number;
+  load: LoadResult;
+  warmup: LoadResult;
+  /** Peak resident set of the server process(es) during the measured run. */
+  peakRssMB: number;
+  /** Absent for the bare server, which has no counter. */
+  counter?: { before: string; after: string; expected: string; ok: boolean };
+}
+
+export interface Round {
+  inProcess: InProcessResult[];
+  http: HttpPhase[];
+}
+
+export interface Target {
+  name: string;
+  value: number;
+  comparison: '≥' | '<';
+  limit: number;
+  met: boolean;
+}
+
+export interface Row {
+  phase: string;
+  connections: string;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  peakRssMB?: number;
+  counter: 'ok' | 'MISMATCH' | '–';
+  comparedWith: string[];
+}
+
+export interface Summary {
+  rows: Row[];
+  targets: Target[];
+  countersMatched: boolean;
+}
+
+const HTTP_LABELS: Record<HttpKey, string> = {
+  bare: '(b) bare node:http, constant answer',
+  get: 'GET /get',
+  post: 'POST /increment',
+  postNoGroupCommit: '(a) POST /increment, group commit off',
+  postTwoHosts: 'POST /increment, two hosts sharing one directory',
+};
+
+const IN_PROCESS_LABELS: Record<InProcessKey, string> = {
+  store: '(c) store.add, group commit',
+  storeOneAtATime: '(c) store.add, group commit, one caller',
+  storeNoGroupCommit: '(c) store.add, group commit off',
+  sqlite: '(c) SQLite WAL, synchronous=FULL, UPDATE … RETURNING',
+  fsyncLoop: "(c) write + fsync loop (the disk's limit)",
+  atomicReplaceLoop: '(c) temp + write + fsync + rename + dir fsync loop',
+};
+
+const HOST_KEYS: HttpKey[] = ['get', 'post', 'postNoGroupCommit', 'postTwoHosts'];
+
+/**
+ * Medians over rounds. A ratio is taken within each round (both sides measured minutes
+ * apart on the same machine state) and then the median of those ratios is reported.
+ */
+export function summarize(rounds: Round[], connections: number[]): Summary {
+  const top = connections[connections.length - 1];
+  const http = (round: Round, key: HttpKey, c: number) => {
+    const phase = round.http.find((p) => p.key === key && p.connections === c);
+    if (!phase) throw new Error(`no ${key} @${c} in a round`);
+    return phase;
+  };
+  const local = (round: Round, key: InProcessKey) => {
+    const found = round.inProcess.find((r) => r.key === key);
+    if (!found) throw new Error(`no in-process ${key} in a round`);
+    return found;
+  };
+  const httpRatio = (a: HttpKey, ca: number, b: HttpKey, cb: number) =>
+    median(
+      rounds.map(
+        (r) => http(r, a, ca).load.requestsPerSecond / http(r, b, cb).load.requestsPerSecond,
+      ),
+    );
+  const localRatio = (a: InProcessKey, b: InProcessKey) =>
+    median(rounds.map((r) => local(r, a).changesPerSecond / local(r, b).changesPerSecond));
+
+  const targets: Target[] = [];
+  const target = (
+    name: string,
+    value: number,
+    comparison: Target['comparison'],
+    limit: number,
+    unit = '',
+  ) => {
+    const met = comparison === '≥' ? value >= limit : value < limit;
+    targets.push({ name, value, comparison, limit, met });
+    return `(target ${comparison} ${limit}${unit}: ${met ? 'met' : 'MISSED'})`;
+  };
+
+  const rows: Row[] = [];
+  const httpRow = (key: HttpKey, c: number, comparedWith: string[]): void => {
+    const phases = rounds.map((r) => http(r, key, c));
+    rows.push({
+      phase: HTTP_LABELS[key],
+      connections: key === 'postTwoHosts' ? `${c} (${c / 2} + ${c / 2})` : String(c),
+      perSecond: median(phases.map((p) => p.load.requestsPerSecond)),
+      p50Ms: median(phases.map((p) => p.load.p50Ms)),
+      p99Ms: median(phases.map((p) => p.load.p99Ms)),
+      peakRssMB: Math.max(...phases.map((p) => p.peakRssMB)),
+      counter: counterOf(phases.map((p) => p.counter?.ok)),
+      comparedWith,
+    });
+  };
+
+  for (const c of connections) httpRow('bare', c, []);
+  for (const c of connections) httpRow('get', c, [`${x(httpRatio('get', c, 'bare', c))} (b)`]);
+  for (const c of connections) {
+    const notes = [`${x(httpRatio('post', c, 'get', c))} GET`];
+    if (c === top) {
+      const p99 = median(rounds.map((r) => http(r, 'post', c).load.p99Ms));
+      const vsGet = httpRatio('post', c, 'get', c);
+      const vsA = httpRatio('post', c, 'postNoGroupCommit', c);
+      notes[0] = `**${x(vsGet)}** GET ${target(`POST ÷ GET @${c}`, vsGet, '≥', 0.7)}`;
+      notes.push(`**${x(vsA)}** (a) ${target(`POST ÷ (a) @${c}`, vsA, '≥', 5)}`);
+      notes.push(`p99 ${fmtMs(p99)} ms ${target(`p99 of POST @${c}`, p99, '<', 20, ' ms')}`);
+    } else {
+      notes.push(`${x(httpRatio('post', c, 'postNoGroupCommit', c))} (a)`);
+    }
+    httpRow('post', c, notes);
+  }
+  for (const c of connections) httpRow('postNoGroupCommit', c, []);
+  httpRow('postTwoHosts', top, [`${x(httpRatio('postTwoHosts', top, 'post', top))} one host`]);
+
+  const localRow = (key: InProcessKey, comparedWith: string[]) => {
+    const results = rounds.map((r) => local(r, key));
+    rows.push({
+      phase: IN_PROCESS_LABELS[key],
+      connections: `${results[0].concurrency} caller${results[0].concurrency === 1 ? '' : 's'}`,
+      perSecond: median(results.map((r) => r.changesPerSecond)),
+      p50Ms: median(results.map((r) => r.p50Ms)),
+      p99Ms: median(results.map((r) => r.p99Ms)),
+      counter: counterOf(results.map((r) => r.counterOk)),
+      comparedWith,
+    });
+  };
+  const storeVsSqlite = localRatio('store', 'sqlite');
+  localRow('store', [
+    `**${x(storeVsSqlite)}** SQLite ${target('store ÷ SQLite', storeVsSqlite, '≥', 1)}`,
+  ]);
+  localRow('storeOneAtATime', [`${x(localRatio('storeOneAtATime', 'sqlite'))} SQLite`]);
+  localRow('storeNoGroupCommit', [
+    `${x(localRatio('storeNoGroupCommit', 'atomicReplaceLoop'))} replace loop`,
+  ]);
+  localRow('sqlite', [`${x(localRatio('sqlite', 'fsyncLoop'))} fsync loop`]);
+  localRow('fsyncLoop', []);
+  localRow('atomicReplaceLoop', [`${x(localRatio('atomicReplaceLoop', 'fsyncLoop'))} fsync loop`]);
+
+  const peakRss = Math.max(
+    ...rounds.flatMap((r) =>
+      r.http.filter((p) => HOST_KEYS.includes(p.key)).map((p) => p.peakRssMB),
+    ),
+  );
+  rows.push({
+    phase: 'host RSS, peak of any host phase',
+    connections: '',
+    perSecond: Number.NaN,
+    p50Ms: Number.NaN,
+    p99Ms: Number.NaN,
+    peakRssMB: peakRss,
+    counter: '–',
+    comparedWith: [`${peakRss.toFixed(0)} MB ${target('peak host RSS', peakRss, '<', 100, ' MB')}`],
+  });
+
+  const countersMatched = rows.every((row) => row.counter !== 'MISMATCH');
+  return { rows, targets, countersMatched };
+}
+
+export function renderTable(summary: Summary): string {
+  const header = [
+    'phase',
+    'connections',
+    'req/s · changes/s',
+    'p50 ms',
+    'p99 ms',
+    'peak RSS MB',
+    'counter',
+    'compared with',
+  ];
+  const lines = [
+    `| ${header.join(' | ')} |`,
+    `| ${header.map((_, i) => (i >= 2 && i <= 5 ? '---:' : '---')).join(' | ')} |`,
+  ];
+  for (const row of summary.rows) {
+    const cells = [
+      row.phase,
+      row.connections,
+      fmtRate(row.perSecond),
+      fmtMs(row.p50Ms),
+      fmtMs(row.p99Ms),
+      row.peakRssMB === undefined ? '' : row.peakRssMB.toFixed(0),
+      row.counter,
+      row.comparedWith.join('; '),
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+function counterOf(checks: Array<boolean | undefined>): Row['counter'] {
+  if (checks.every((ok) => ok === undefined)) return '–';
+  return checks.every((ok) => ok !== false) ? 'ok' : 'MISMATCH';
+}
+
+const x = (ratio: number) => `${ratio.toFixed(2)} ×`;
+const fmtRate = (value: number) => (Number.isNaN(value) ? '' : Math.round(value).toString());
+const fmtMs = (value: number) =>
+  Number.isNaN(value) ? '' : value < 10 ? value.toFixed(2) : value.toFixed(1);

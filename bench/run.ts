@@ -1,0 +1,205 @@
+import { execFile } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { parseStoredValue } from '../shared/counter-value';
+import { DATA_FILE } from '../shared/store';
+import { load, type LoadResult, type Method } from './http';
+import type { InProcessResult } from './in-process';
+import { parseOptions, UsageError, type BenchOptions } from './options';
+import { renderTable, summarize, type HttpKey, type HttpPhase, type Round } from './report';
+import { killAll, sampleRss, startBaselineServer, startHost, type ChildServer } from './servers';
+
+const APP_ROOT = path.resolve(__dirname, '..', '..');
+// A commit in flight when the warm-up cuts its connections still lands; a quiet spell this
+// long means every change of the warm-up is in data.bin before the measured run starts.
+const SETTLE_MS = 250;
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2), process.env, APP_ROOT);
+  if (!existsSync(path.join(APP_ROOT, 'dist', 'host', 'main.js'))) {
+    throw new UsageError('dist/host/main.js is missing: run `npm run build` first');
+  }
+  if (options.cpuProfDir) await fs.mkdir(options.cpuProfDir, { recursive: true });
+
+  const startedAt = new Date();
+  const rounds: Round[] = [];
+  for (let i = 1; i <= options.rounds; i++) {
+    progress(`round ${i} of ${options.rounds}`);
+    rounds.push(await runRound(options));
+  }
+  const summary = summarize(rounds, options.connections);
+  const table = renderTable(summary);
+
+  await fs.mkdir(options.outDir, { recursive: true });
+  const jsonFile = path.join(options.outDir, `${startedAt.toISOString().replace(/:/g, '-')}.json`);
+  const report = { startedAt, machine: machine(), options, summary, rounds };
+  await fs.writeFile(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+
+  process.stdout.write(`\n${table}\n`);
+  process.stdout.write(
+    `\nMedians of ${options.rounds} round(s), ${options.durationSeconds} s per HTTP phase. ` +
+      `Targets met: ${summary.targets.filter((t) => t.met).length} of ${summary.targets.length}. ` +
+      `Counters matched the acknowledged changes: ${summary.countersMatched ? 'yes' : 'NO'}.\n` +
+      `Raw results: ${jsonFile}\n`,
+  );
+  // Missed targets are findings to report; a lost or doubled change is a failure.
+  if (!summary.countersMatched) process.exitCode = 1;
+}
+
+async function runRound(options: BenchOptions): Promise<Round> {
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'counter-bench-'));
+  const top = options.connections[options.connections.length - 1];
+  const http: HttpPhase[] = [];
+  try {
+    progress('in-process: store, SQLite, fsync loops');
+    const inProcess = await runInProcess(options, top);
+
+    const bare = await startBaselineServer(options.cpuProfDir);
+    for (const c of options.connections) {
+      http.push(await httpPhase(options, 'bare', [bare], 'GET', '/', c));
+    }
+    await bare.stop();
+
+    const one = await hostOn(options, path.join(work, 'one'), true);
+    for (const c of options.connections) {
+      http.push(await httpPhase(options, 'get', [one], 'GET', '/get', c, one.dataDir));
+    }
+    for (const c of options.connections) {
+      http.push(await httpPhase(options, 'post', [one], 'POST', '/increment', c, one.dataDir));
+    }
+    await one.stop();
+
+    const single = await hostOn(options, path.join(work, 'no-group-commit'), false);
+    for (const c of options.connections) {
+      http.push(
+        await httpPhase(
+          options,
+          'postNoGroupCommit',
+          [single],
+          'POST',
+          '/increment',
+          c,
+          single.dataDir,
+        ),
+      );
+    }
+    await single.stop();
+
+    const sharedDir = path.join(work, 'shared');
+    const pair = [await hostOn(options, sharedDir, true), await hostOn(options, sharedDir, true)];
+    http.push(await httpPhase(options, 'postTwoHosts', pair, 'POST', '/increment', top, sharedDir));
+    await Promise.all(pair.map((host) => host.stop()));
+
+    return { inProcess, http };
+  } finally {
+    killAll();
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+async function hostOn(options: BenchOptions, dataDir: string, groupCommit: boolean) {
+  await fs.mkdir(dataDir, { recursive: true });
+  // Present from the start, so the readiness probe does not log a healing warning.
+  await fs.writeFile(path.join(dataDir, DATA_FILE), '0', { flag: 'wx' }).catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  });
+  const host = await startHost({
+    appRoot: APP_ROOT,
+    dataDir,
+    groupCommit,
+    cpuProfDir: options.cpuProfDir,
+  });
+  return Object.assign(host, { dataDir });
+}
+
+/**
+ * Warm-up by time, then exactly as many requests as the warm-up rate fits in the duration:
+ * a run by count ends with every request answered, so the counter can be compared with the
+ * 2xx count exactly (a run by time cuts requests off in flight, which may still land).
+ */
+async function httpPhase(
+  options: BenchOptions,
+  key: HttpKey,
+  servers: ChildServer[],
+  method: Method,
+  route: string,
+  connections: number,
+  dataDir?: string,
+): Promise<HttpPhase> {
+  progress(`${key} @${connections}`);
+  const urls = servers.map((server) => server.url + route);
+  const warmup = await load(urls, method, connections, { seconds: options.warmupSeconds });
+  if (warmup.ok === 0) {
+    throw new Error(`${method} ${route} answered no 2xx during warm-up (${warmup.non2xx} others)`);
+  }
+  const before = dataDir === undefined ? undefined : await settledValue(dataDir);
+  const rss = sampleRss(servers.map((server) => server.pid));
+  const amount = Math.round(warmup.requestsPerSecond * options.durationSeconds);
+  const measured: LoadResult = await load(urls, method, connections, { amount });
+  const peakRssMB = await rss.stop();
+
+  const phase: HttpPhase = { key, connections, load: measured, warmup, peakRssMB };
+  if (before !== undefined && dataDir !== undefined) {
+    const after = await readValue(dataDir);
+    const expected = before + (method === 'POST' ? BigInt(measured.ok) : 0n);
+    phase.counter = {
+      before: before.toString(),
+      after: after.toString(),
+      expected: expected.toString(),
+      ok: after === expected,
+    };
+  }
+  return phase;
+}
+
+async function settledValue(dataDir: string): Promise<bigint> {
+  let previous = await readValue(dataDir);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    const current = await readValue(dataDir);
+    if (current === previous) return current;
+    previous = current;
+  }
+}
+
+async function readValue(dataDir: string): Promise<bigint> {
+  const parsed = parseStoredValue(await fs.readFile(path.join(dataDir, DATA_FILE), 'latin1'));
+  if (!parsed.ok) throw new Error(`${DATA_FILE} in ${dataDir} is corrupt: ${parsed.reason}`);
+  return parsed.value;
+}
+
+async function runInProcess(
+  options: BenchOptions,
+  concurrency: number,
+): Promise<InProcessResult[]> {
+  const flags = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+  const script = path.join(__dirname, 'in-process.js');
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [...flags, script, String(options.inProcessSeconds), String(concurrency)],
+    { maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(stdout) as InProcessResult[];
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    loadAverage: os.loadavg(),
+  };
+}
+
+const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+main().catch((err: unknown) => {
+  killAll();
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = err instanceof UsageError ? 2 : 1;
+});

@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Round, Summary } from '../../bench/report';
+import { tempDir } from '../support/temp-dir';
+
+// Runs the compiled bench (`npm test` builds first) exactly as `npm run bench` does, only
+// shorter. Timings on a shared machine say nothing, so only completeness and counts are checked.
+const APP_ROOT = path.resolve(__dirname, '..', '..');
+const RUN = path.join(APP_ROOT, 'dist', 'bench', 'run.js');
+
+interface Report {
+  summary: Summary;
+  rounds: Round[];
+}
+
+describe('npm run bench --smoke', () => {
+  let out: ReturnType<typeof tempDir>;
+  let stdout: string;
+  let report: Report;
+
+  beforeAll(async () => {
+    out = tempDir('bench-out-');
+    ({ stdout } = await promisify(execFile)(
+      process.execPath,
+      [RUN, '--smoke', `--out=${out.dir}`],
+      { cwd: APP_ROOT, timeout: 90_000 },
+    ));
+    const files = readdirSync(out.dir).filter((name) => name.endsWith('.json'));
+    expect(files).toHaveLength(1);
+    report = JSON.parse(readFileSync(path.join(out.dir, files[0]), 'utf8')) as Report;
+  }, 100_000);
+  afterAll(() => out?.remove());
+
+  it('runs every phase: bare server, GET and POST at each level, group commit off, two hosts', () => {
+    const phases = report.rounds[0].http.map((phase) => `${phase.key}@${phase.connections}`);
+    expect(phases).toEqual([
+      'bare@1',
+      'bare@4',
+      'get@1',
+      'get@4',
+      'post@1',
+      'post@4',
+      'postNoGroupCommit@1',
+      'postNoGroupCommit@4',
+      'postTwoHosts@4',
+    ]);
+    expect(report.rounds[0].inProcess.map((result) => result.key)).toEqual([
+      'store',
+      'storeOneAtATime',
+      'storeNoGroupCommit',
+      'sqlite',
+      'fsyncLoop',
+      'atomicReplaceLoop',
+    ]);
+  });
+
+  it('finds the counter equal to its start plus the acknowledged changes after every phase', () => {
+    expect(report.summary.countersMatched).toBe(true);
+    for (const phase of report.rounds[0].http) {
+      if (phase.key === 'bare') continue;
+      const { before, after, expected, ok } = phase.counter ?? {};
+      expect({ phase: phase.key, ok, after }).toEqual({
+        phase: phase.key,
+        ok: true,
+        after: expected,
+      });
+      const changed = BigInt(after ?? 0) - BigInt(before ?? 0);
+      expect(changed).toBe(phase.key === 'get' ? 0n : BigInt(phase.load.ok));
+      if (phase.key !== 'get') expect(phase.load.ok).toBeGreaterThan(0);
+    }
+    expect(report.rounds[0].inProcess.every((result) => result.counterOk)).toBe(true);
+  });
+
+  it('prints one markdown table with a row per phase and every target judged', () => {
+    const tableLines = stdout.split('\n').filter((line) => line.startsWith('|'));
+    expect(tableLines[0]).toMatch(/^\| phase \| connections \| req\/s/);
+    // header + separator + 9 HTTP rows + 6 in-process rows + the RSS row
+    expect(tableLines).toHaveLength(2 + 9 + 6 + 1);
+    expect(stdout).toMatch(/POST \/increment \| 4 \|.*target ≥ 0\.7.*target ≥ 5.*target < 20 ms/);
+    expect(report.summary.targets.map((t) => t.name)).toEqual([
+      'POST ÷ GET @4',
+      'POST ÷ (a) @4',
+      'p99 of POST @4',
+      'store ÷ SQLite',
+      'peak host RSS',
+    ]);
+    expect(report.summary.targets.every((t) => Number.isFinite(t.value))).toBe(true);
+  });
+});
