@@ -1,0 +1,66 @@
+# syntax=docker/dockerfile:1
+
+# Two images from one build:
+#   docker build -t rusty-counter .                                   the official Azure Functions host
+#   docker build --target standalone -t rusty-counter:standalone .    the project's offline host, no .NET
+# Both serve the API on port 8000 and keep the counter in /app/local_dir (mount it).
+
+# The build runs on Debian 11 (bullseye) on purpose: mcr.microsoft.com/azure-functions/node:4-node20
+# is built on mcr.microsoft.com/dotnet/runtime-deps:6.0, which is bullseye too, and fs-ext is a
+# native addon. Compiled against bookworm's newer glibc it would not load there; compiled here it
+# loads on bullseye and on the bookworm-based standalone image alike.
+FROM node:20-bullseye AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json host.json ./
+COPY functions ./functions
+COPY shared ./shared
+COPY host ./host
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+
+# The offline host on a slim Node image: no .NET, a fraction of the size, starts in about a
+# second. Its timer runs in every replica (see README, "Backups with several replicas").
+FROM node:20-bookworm-slim AS standalone
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8000 \
+    COUNTER_DATA_DIR=/app/local_dir \
+    COUNTER_CONFIG_FILE=/app/config/config.json
+WORKDIR /app
+COPY --from=build /app/package.json /app/host.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY scripts/healthcheck.mjs /usr/local/lib/rusty-counter/healthcheck.mjs
+# The code stays root's and read-only to the service; only the data directory is the node user's,
+# so a fresh named volume mounted there starts out writable (a bind mount keeps its host owner).
+RUN mkdir -p /app/local_dir /app/config && chown node:node /app/local_dir
+USER node
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["node", "/usr/local/lib/rusty-counter/healthcheck.mjs"]
+# The same command as `npm run start:prod`, without npm in between, so that SIGTERM reaches the
+# host itself and in-flight requests finish before the container stops.
+CMD ["node", "dist/host/main.js"]
+
+
+# The official Functions host (.NET) running the app, as Azure runs it. The last stage, so that a
+# plain `docker build` builds it. It keeps the base image's user (root) and start command.
+FROM mcr.microsoft.com/azure-functions/node:4-node20 AS functions
+ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
+    AzureFunctionsJobHost__Logging__Console__IsEnabled=true \
+    ASPNETCORE_URLS=http://+:8000 \
+    COUNTER_DATA_DIR=/app/local_dir \
+    COUNTER_CONFIG_FILE=/app/config/config.json
+# What `npm run package` puts in the zip: the compiled app without the offline host.
+COPY --from=build /app/package.json /app/host.json /home/site/wwwroot/
+COPY --from=build /app/node_modules /home/site/wwwroot/node_modules
+COPY --from=build /app/dist/functions /home/site/wwwroot/dist/functions
+COPY --from=build /app/dist/shared /home/site/wwwroot/dist/shared
+COPY scripts/healthcheck.mjs /usr/local/lib/rusty-counter/healthcheck.mjs
+RUN mkdir -p /app/local_dir /app/config
+EXPOSE 8000
+# The .NET host needs several seconds before it routes requests, hence the longer grace period.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=40s --retries=3 \
+    CMD ["node", "/usr/local/lib/rusty-counter/healthcheck.mjs"]
