@@ -1,0 +1,187 @@
+import { performance } from 'node:perf_hooks';
+import { AppRegistry } from './appRegistry';
+import type { AppStartContext, HookContext, ProgrammingModel } from './coreTypes';
+import { createCoreApi } from './createCoreApi';
+import { createHttpRequestHandler, type HttpFunction } from './createHttpRequestHandler';
+import { describeError } from './describeError';
+import { findTriggerBinding } from './findTriggerBinding';
+import { HostStartupError } from './HostStartupError';
+import { InFlightTracker } from './InFlightTracker';
+import { installCoreModule } from './installCoreModule';
+import { invokeFunction } from './invokeFunction';
+import { loadApp } from './loadApp';
+import { type Environment, loadSettings } from './loadSettings';
+import { createLogger, type LineSink, type Logger } from './logger';
+import { readHostJson } from './readHostJson';
+import { type HostConfig, resolveHostConfig } from './resolveHostConfig';
+import { runHooks } from './runHooks';
+import { startHttpServer } from './startHttpServer';
+import { TimerRunner } from './TimerRunner';
+import { toHttpRoute } from './toHttpRoute';
+import { type TimerFunction, toTimerFunction } from './toTimerFunction';
+import { toRpcTimerInfo, type TimerInfo } from './toRpcTimerInfo';
+
+/** Request bodies above this are refused with 413, as the spec's clients never need more. */
+export const maxRequestBodyBytes = 1024 * 1024;
+
+export interface HostOptions {
+  appRoot: string;
+  /** Settings are read from, and local.settings.json / .env values added to, this environment. */
+  env: Environment;
+  out: LineSink;
+  errors: LineSink;
+}
+
+export interface RunningHost {
+  readonly url: string;
+  readonly config: HostConfig;
+  readonly logger: Logger;
+  /**
+   * Stops accepting requests, waits (up to the shutdown timeout) for requests and timer runs
+   * under way, then runs the appTerminate hooks. Resolves false if work was cut off.
+   */
+  shutdown(): Promise<boolean>;
+}
+
+/** Loads the app in `appRoot` and serves it: HTTP functions on HOST:PORT, timer functions on schedule. */
+export async function startHost(options: HostOptions): Promise<RunningHost> {
+  const { appRoot, env } = options;
+  const localHost = await loadSettings(appRoot, env);
+  const config = resolveHostConfig(env, localHost, await readHostJson(appRoot));
+  const logger = createLogger(config.logLevel, options.out, options.errors);
+
+  const registry = new AppRegistry();
+  installCoreModule(
+    createCoreApi(registry, (level, category, message) =>
+      logger.log(level, category === 'user' ? 'app' : 'worker', message),
+    ),
+  );
+  const { programmingModel } = await loadApp(appRoot, registry);
+  await refuseHttpStreaming(programmingModel);
+
+  const httpFunctions: HttpFunction[] = [];
+  const timerFunctions: TimerFunction[] = [];
+  const descriptions: string[] = [];
+  for (const fn of registry.functions.values()) {
+    const name = fn.metadata.name;
+    const trigger = findTriggerBinding(fn.metadata);
+    if (trigger?.type === 'httptrigger') {
+      const route = toHttpRoute(fn.metadata, trigger, config.routePrefix, env);
+      httpFunctions.push({ route, fn, triggerName: trigger.name });
+      const methods = route.methods.size > 0 ? [...route.methods].join(',') : 'any method';
+      descriptions.push(`${name}: [${methods}] /${route.route.template}`);
+    } else if (trigger?.type === 'timertrigger') {
+      const timer = toTimerFunction(fn, trigger, env, config.timezone);
+      timerFunctions.push(timer);
+      descriptions.push(`${name}: timer, ${timer.schedule.description}`);
+    } else {
+      logger.log(
+        'warning',
+        'host',
+        `function "${name}" has a ${trigger?.binding.type ?? 'missing'} trigger, which the offline host does not run`,
+      );
+    }
+  }
+
+  const appLevelHookData = {};
+  const appHookContext = (): HookContext => ({
+    get hookData() {
+      return appLevelHookData;
+    },
+    get appHookData() {
+      return registry.appHookData;
+    },
+  });
+  const appStartContext: AppStartContext = Object.assign(appHookContext(), {
+    functionAppDirectory: appRoot,
+  });
+  try {
+    await runHooks(registry, 'appStart', appStartContext);
+  } catch (err) {
+    throw new HostStartupError(`an appStart hook failed: ${describeError(err)}`, { cause: err });
+  }
+
+  const inFlight = new InFlightTracker();
+  let draining = false;
+  const { server, port } = await startHttpServer(
+    config.host,
+    config.port,
+    createHttpRequestHandler({
+      registry,
+      programmingModel,
+      functions: httpFunctions,
+      cors: config.cors,
+      logger,
+      inFlight,
+      maxBodyBytes: maxRequestBodyBytes,
+      defaultHost: `${config.host}:${config.port}`,
+      isDraining: () => draining,
+    }),
+  );
+
+  const runTimer = async (timer: TimerFunction, info: TimerInfo): Promise<void> => {
+    const done = inFlight.begin();
+    const started = performance.now();
+    let outcome = 'succeeded';
+    try {
+      const inputData = [{ name: timer.triggerName, data: toRpcTimerInfo(info) }];
+      await invokeFunction(registry, programmingModel, timer.fn, inputData, logger);
+    } catch (err) {
+      outcome = 'failed';
+      logger.log('error', timer.fn.metadata.name, `failed: ${describeError(err)}`);
+    } finally {
+      done();
+    }
+    const pastDue = info.isPastDue ? ' (past due)' : '';
+    const ms = (performance.now() - started).toFixed(1);
+    logger.log('information', timer.fn.metadata.name, `timer${pastDue} -> ${outcome} in ${ms} ms`);
+  };
+  const timerRunners = timerFunctions.map((timer) => {
+    const runner = new TimerRunner(timer.schedule, (info) => runTimer(timer, info));
+    runner.start(timer.runOnStartup);
+    return runner;
+  });
+
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  for (const description of descriptions) logger.log('information', 'host', description);
+  const names = [...registry.functions.keys()].join(', ');
+  // Printed whatever the log level: scripts and tests wait for this line.
+  options.out.write(`Offline Functions host listening on ${url} (functions: ${names})\n`);
+
+  return {
+    url,
+    config,
+    logger,
+    async shutdown() {
+      draining = true;
+      server.close();
+      server.closeIdleConnections();
+      for (const runner of timerRunners) runner.stop();
+      const drained = await inFlight.whenIdle(config.shutdownTimeoutMs);
+      if (!drained) {
+        logger.log(
+          'warning',
+          'host',
+          `${inFlight.count} invocation(s) still running after ${config.shutdownTimeoutMs} ms; stopping anyway`,
+        );
+      }
+      try {
+        await runHooks(registry, 'appTerminate', appHookContext());
+      } catch (err) {
+        logger.log('error', 'host', `an appTerminate hook failed: ${describeError(err)}`);
+      }
+      server.closeAllConnections();
+      return drained;
+    },
+  };
+}
+
+/** Streaming needs the worker's HTTP proxy to the Functions host, which there is none of here. */
+async function refuseHttpStreaming(programmingModel: ProgrammingModel): Promise<void> {
+  const capabilities = (await programmingModel.getCapabilities?.({})) ?? {};
+  if (capabilities.HttpUri) {
+    throw new HostStartupError(
+      'the app enables HTTP streaming (app.setup({ enableHttpStream: true })), which the offline host does not support',
+    );
+  }
+}
