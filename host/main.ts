@@ -35,12 +35,14 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    // shutdown() stops listening before it first yields, so the line below is true when read.
+    const stopped = host.shutdown();
     host.logger.log(
       'information',
       'host',
-      `${signal}: stopping; waiting up to ${host.config.shutdownTimeoutMs} ms for invocations under way`,
+      `${signal}: stopped listening; waiting up to ${host.config.shutdownTimeoutMs} ms for invocations under way`,
     );
-    void host.shutdown().then((drained) => {
+    void stopped.then((drained) => {
       host.logger.log(
         'information',
         'host',

@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import path from 'node:path';
+import { type HostProcess, spawnHost, startHost } from '../support/host-process';
+import { request } from '../support/http';
+
+const fixture = (name: string) => path.join(__dirname, '../fixtures', name);
+
+describe('start-up failures exit non-zero with a clear message', () => {
+  it('when package.json main matches no files', async () => {
+    const host = spawnHost({ appRoot: fixture('bad-glob') });
+    expect(await host.exited).toEqual({ code: 1, signal: null });
+    expect(host.logs()).toContain('package.json "main" ("dist/not-built/*.js") matches no files');
+    expect(host.logs()).not.toMatch(/\n\s+at /);
+  });
+
+  it('when a module throws while loading', async () => {
+    const host = spawnHost({ appRoot: fixture('throws-at-load') });
+    expect(await host.exited).toEqual({ code: 1, signal: null });
+    expect(host.logs()).toMatch(
+      /loading functions\/broken\.js failed: Error: broken\.js cannot load: SOME_REQUIRED_SETTING is not set/,
+    );
+  });
+
+  it('when the port is already taken', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const host = spawnHost({ appRoot: fixture('basic-app'), port });
+      expect(await host.exited).toEqual({ code: 1, signal: null });
+      expect(host.logs()).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('when a timer schedule is invalid', async () => {
+    const host = spawnHost({
+      appRoot: fixture('basic-app'),
+      env: { TICK_SCHEDULE: 'every minute' },
+    });
+    expect(await host.exited).toEqual({ code: 1, signal: null });
+    expect(host.logs()).toContain(
+      'the schedule of timer function "ticker": the schedule "every minute" is neither',
+    );
+  });
+
+  it('when the app itself rejects its settings at load time', async () => {
+    const host = spawnHost({ env: { BACKUP_SCHEDULE: '61 * * * * *' } });
+    expect(await host.exited).toEqual({ code: 1, signal: null });
+    expect(host.logs()).toMatch(
+      /failed to start: loading dist\/functions\/backup\.js failed: .*BACKUP_SCHEDULE/,
+    );
+  });
+
+  it('when a host setting is invalid', async () => {
+    const host = spawnHost({ appRoot: fixture('basic-app'), env: { LOG_LEVEL: 'loud' } });
+    expect(await host.exited).toEqual({ code: 1, signal: null });
+    expect(host.logs()).toContain(
+      'LOG_LEVEL must be one of trace|debug|information|warning|error|critical|none; got "loud"',
+    );
+  });
+});
+
+describe('shutdown', () => {
+  let host: HostProcess;
+
+  afterEach(async () => {
+    await host?.stop('SIGKILL');
+  });
+
+  it('on SIGTERM stops accepting, answers every request in flight, runs appTerminate hooks and exits 0', async () => {
+    host = await startHost({ appRoot: fixture('basic-app') });
+    const inFlight = Array.from({ length: 8 }, () => request(`${host.url}/api/slow?ms=800`));
+    await until(() => (host.logs().match(/\[slow\] sleeping 800 ms/g) ?? []).length === 8);
+    host.proc.kill('SIGTERM');
+    await host.waitForLog(/SIGTERM: stopped listening/);
+    await expect(request(`${host.url}/api/hello`)).rejects.toThrow(/ECONNREFUSED/);
+
+    const replies = await Promise.all(inFlight);
+    expect(replies.map((reply) => reply.status)).toEqual(Array(8).fill(200));
+    expect(await host.exited).toEqual({ code: 0, signal: null });
+    const logs = host.logs();
+    expect(logs.lastIndexOf('[slow] GET /api/slow -> 200')).toBeLessThan(
+      logs.indexOf('appTerminate hook ran'),
+    );
+  });
+
+  it('on SIGINT does the same', async () => {
+    host = await startHost({ appRoot: fixture('basic-app') });
+    const reply = request(`${host.url}/api/slow?ms=300`);
+    await host.waitForLog(/\[slow\] sleeping 300 ms/);
+    host.proc.kill('SIGINT');
+    expect((await reply).status).toBe(200);
+    expect(await host.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('cuts off invocations that outlast SHUTDOWN_TIMEOUT_MS and exits 1', async () => {
+    host = await startHost({ appRoot: fixture('basic-app'), env: { SHUTDOWN_TIMEOUT_MS: '300' } });
+    const reply = request(`${host.url}/api/slow?ms=20000`).then(
+      (answer) => answer.status,
+      (err: NodeJS.ErrnoException) => err.message,
+    );
+    await host.waitForLog(/\[slow\] sleeping 20000 ms/);
+    const stopped = Date.now();
+    host.proc.kill('SIGTERM');
+    expect(await host.exited).toEqual({ code: 1, signal: null });
+    expect(Date.now() - stopped).toBeLessThan(5000);
+    expect(await reply).toBe('socket hang up');
+    expect(host.logs()).toContain('1 invocation(s) still running after 300 ms; stopping anyway');
+  });
+
+  it('loses no acknowledged change of the real app and applies no unacknowledged one', async () => {
+    host = await startHost({ env: { BACKUP_SCHEDULE: '0 0 0 1 1 *', LOG_LEVEL: 'warning' } });
+    const increments = Array.from({ length: 60 }, (_, i) =>
+      delay(i * 3).then(() =>
+        request(`${host.url}/increment`, { method: 'POST' }).then(
+          (reply) => reply.status,
+          (err: NodeJS.ErrnoException) => err.code ?? 'error',
+        ),
+      ),
+    );
+    await delay(60);
+    host.proc.kill('SIGTERM');
+    const outcomes = await Promise.all(increments);
+    expect(await host.exited).toEqual({ code: 0, signal: null });
+
+    const acknowledged = outcomes.filter((outcome) => outcome === 200).length;
+    expect(acknowledged).toBeGreaterThan(0);
+    // The rest were answered 503 (sent on a connection the host had already accepted), found
+    // the port closed, or were reset while still queued for accept(), before the host saw
+    // them; the stored value proves that none of them was applied.
+    const expectedOthers = [503, 'ECONNREFUSED', 'ECONNRESET'];
+    expect(
+      outcomes.filter((outcome) => outcome !== 200 && !expectedOthers.includes(outcome)),
+    ).toEqual([]);
+    expect(readFileSync(path.join(host.dataDir, 'data.bin'), 'latin1')).toBe(String(acknowledged));
+  });
+});
+
+describe('LOG_LEVEL', () => {
+  it('drops lines below the chosen level, invocation lines included', async () => {
+    const host = await startHost({ appRoot: fixture('basic-app'), env: { LOG_LEVEL: 'warning' } });
+    try {
+      await request(`${host.url}/api/logs`);
+      await host.waitForLog(/WARN {2}\[logs\] warning line from the app/);
+      expect(host.logs()).not.toMatch(/ INFO /);
+      expect(host.logs()).toContain('listening on');
+    } finally {
+      await host.stop();
+    }
+  });
+});
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
