@@ -1,0 +1,145 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { projectRoot } from '../support/host-process';
+import { envOf, execForm, readStages, stageNamed, stepsOf } from './support/dockerfile';
+
+interface Service {
+  build?: { context?: string; target?: string };
+  image?: string;
+  command?: string;
+  ports?: string[];
+  expose?: string[];
+  volumes?: string[];
+  environment?: Record<string, string>;
+  healthcheck?: { test?: string[] };
+  depends_on?: string[] | Record<string, { condition?: string }>;
+}
+
+const composeFile = path.join(projectRoot, 'docker-compose.yml');
+const { services } = parse(readFileSync(composeFile, 'utf8')) as {
+  services: Record<string, Service>;
+};
+const { backend, lb, azurite } = services;
+const composeConf = readFileSync(path.join(projectRoot, 'deploy/nginx/compose.conf'), 'utf8');
+const stages = readStages();
+const functionsStage = stageNamed(stages, 'functions');
+
+/** A value as compose reads it with none of the variables set: `${NAME:-default}` → default. */
+const withDefaults = (value = '') => value.replace(/\$\{\w+:?-([^}]*)\}/g, '$1');
+
+/** `docker compose` (v2 plugin) or `docker-compose` (v1, Debian's package), whichever is installed. */
+function composeCommand(): string[] {
+  for (const command of [['docker', 'compose'], ['docker-compose']]) {
+    try {
+      execFileSync(command[0], [...command.slice(1), 'version'], { stdio: 'ignore' });
+      return command;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error(
+    'neither "docker compose" nor "docker-compose" is installed; install one to validate docker-compose.yml ' +
+      '(Debian: apt-get install -y --no-install-recommends docker-compose; it needs no Docker engine for this)',
+  );
+}
+
+describe('docker-compose.yml', () => {
+  it('is valid for Docker Compose (`config` checks it against the compose schema, without an engine)', () => {
+    const [program, ...args] = composeCommand();
+    expect(() =>
+      execFileSync(program, [...args, '-f', composeFile, 'config', '--quiet'], {
+        cwd: projectRoot,
+        stdio: 'pipe',
+      }),
+    ).not.toThrow();
+  });
+});
+
+describe('service "backend"', () => {
+  it('builds this Dockerfile: the Functions image unless RUSTY_COUNTER_TARGET names the standalone one', () => {
+    expect(backend.build?.context).toBe('.');
+    expect(backend.build?.target).toContain('RUSTY_COUNTER_TARGET');
+    expect(withDefaults(backend.build?.target)).toBe('functions');
+    expect(stages.map((stage) => stage.name)).toEqual(
+      expect.arrayContaining(['functions', 'standalone']),
+    );
+  });
+
+  it('publishes no host port, so that `docker compose up --scale backend=3` can start three replicas', () => {
+    expect(backend.ports).toBeUndefined();
+    expect(backend.expose).toEqual(['8000']);
+  });
+
+  it('mounts ./local_dir and ./config where the image keeps the counter and looks for config.json', () => {
+    const env = envOf(functionsStage);
+    expect(backend.volumes).toEqual(
+      expect.arrayContaining([
+        `./local_dir:${env.COUNTER_DATA_DIR}`,
+        `./config:${path.posix.dirname(env.COUNTER_CONFIG_FILE)}`,
+      ]),
+    );
+    expect(env.COUNTER_DATA_DIR).toBe('/app/local_dir');
+  });
+
+  it("is health-checked with the image's own /health probe", () => {
+    const [healthcheck] = stepsOf(functionsStage, 'HEALTHCHECK');
+    expect(backend.healthcheck?.test).toEqual(['CMD', ...execForm(healthcheck)]);
+  });
+
+  it('gives the timer a storage account on the azurite service, and one host ID so replicas share its lease', () => {
+    const storage = withDefaults(backend.environment?.AzureWebJobsStorage);
+    expect(storage).toContain('AccountName=devstoreaccount1');
+    expect(storage).toContain('BlobEndpoint=http://azurite:10000/devstoreaccount1');
+    expect(azurite).toBeDefined();
+    expect(backend.environment?.AzureFunctionsWebHost__hostid).toMatch(
+      /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/,
+    );
+  });
+});
+
+describe('service "lb"', () => {
+  it('publishes port 8000 and starts once a backend is healthy', () => {
+    expect((lb.ports ?? []).map(withDefaults)).toEqual(['8000:8000']);
+    expect(lb.depends_on).toEqual({ backend: { condition: 'service_healthy' } });
+  });
+
+  it('runs nginx 1.27.3 or later, which re-resolves upstream names (`server ... resolve`)', () => {
+    const [, major, minor, patch = '0'] =
+      /^nginx:(\d+)\.(\d+)(?:\.(\d+))?(?:-[a-z]+)?$/.exec(lb.image ?? '') ?? [];
+    const version = [major, minor, patch].map(Number);
+    expect(version.every(Number.isInteger)).toBe(true);
+    expect(version[0] * 1e6 + version[1] * 1e3 + version[2]).toBeGreaterThanOrEqual(1_027_003);
+  });
+
+  it('mounts compose.conf as the server and the shared proxy settings where compose.conf includes them', () => {
+    const mounts = Object.fromEntries(
+      (lb.volumes ?? []).map((volume) => volume.replace(/:ro$/, '').split(':')),
+    );
+    expect(mounts['./deploy/nginx/compose.conf']).toBe('/etc/nginx/conf.d/default.conf');
+    expect(composeConf).toMatch(
+      new RegExp(`^\\s*include ${mounts['./deploy/nginx/proxy.conf']};`, 'm'),
+    );
+  });
+
+  it('spreads requests over every address Docker DNS gives for "backend", re-resolving as replicas come and go', () => {
+    expect(composeConf).toMatch(/^resolver 127\.0\.0\.11\b/m);
+    const upstream = /upstream rusty_counter \{([^}]*)\}/.exec(composeConf)?.[1] ?? '';
+    expect(upstream).toMatch(/^\s*zone rusty_counter \S+;/m);
+    expect(upstream).toMatch(/^\s*server backend:8000 resolve\b/m);
+    expect(composeConf).toMatch(/^\s*listen 8000;/m);
+    expect(backend.expose).toContain('8000');
+  });
+
+  it('is health-checked through to a backend', () => {
+    expect(lb.healthcheck?.test?.join(' ')).toContain('http://127.0.0.1:8000/health');
+  });
+});
+
+describe('service "azurite"', () => {
+  it('runs a pinned Azurite listening on all interfaces, so the backends can reach it', () => {
+    expect(azurite.image).toMatch(/^mcr\.microsoft\.com\/azure-storage\/azurite:\d+\.\d+\.\d+$/);
+    expect(azurite.command).toContain('--blobHost 0.0.0.0');
+  });
+});

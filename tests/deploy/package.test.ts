@@ -1,0 +1,137 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { unzipSync } from 'fflate';
+import { type HostProcess, projectRoot, startHost } from '../support/host-process';
+import { request } from '../support/http';
+import { tempDir } from '../support/temp-dir';
+
+// `npm test` builds first, so dist/ is current; the script packs it as `npm run package` does.
+const work = tempDir('counter-package-');
+const zipPath = path.join(work.dir, 'rusty-counter.zip');
+let printed: string;
+let files: Record<string, Uint8Array>;
+let names: string[];
+
+beforeAll(() => {
+  printed = execFileSync(
+    process.execPath,
+    [path.join(projectRoot, 'scripts/package.mjs'), '--output', zipPath],
+    {
+      cwd: projectRoot,
+      encoding: 'utf8',
+    },
+  );
+  files = unzipSync(readFileSync(zipPath));
+  names = Object.keys(files);
+}, 60_000);
+
+afterAll(() => work.remove());
+
+const under = (prefix: string) => names.filter((name) => name.startsWith(prefix));
+
+describe('npm run package', () => {
+  it('reports the zip it wrote, with the entry points it found', () => {
+    expect(printed).toContain(zipPath);
+    expect(printed).toContain('dist/functions/get.js');
+  });
+
+  it('holds package.json, host.json, dist and node_modules at the top, as the Functions host expects', () => {
+    expect(new Set(names.map((name) => name.split('/')[0]))).toEqual(
+      new Set(['package.json', 'host.json', 'dist', 'node_modules']),
+    );
+    expect(new Set(under('dist/').map((name) => name.split('/')[1]))).toEqual(
+      new Set(['functions', 'shared']),
+    );
+  });
+
+  it('has the compiled functions that package.json "main" loads, without sources or source maps', () => {
+    const functions = under('dist/functions/').map((name) => path.basename(name));
+    expect(functions.sort()).toEqual([
+      'backup.js',
+      'decrement.js',
+      'get.js',
+      'health.js',
+      'increment.js',
+    ]);
+    const main = (JSON.parse(Buffer.from(files['package.json']).toString()) as { main: string })
+      .main;
+    expect(main).toBe('dist/functions/*.js');
+    expect(names.filter((name) => /^(dist|functions|shared)\/.*\.(ts|map)$/.test(name))).toEqual(
+      [],
+    );
+  });
+
+  it('carries the production dependencies, with the native fs-ext addon built, and no development ones', () => {
+    for (const file of [
+      'node_modules/@azure/functions/package.json',
+      'node_modules/croner/package.json',
+      'node_modules/dotenv/package.json',
+      'node_modules/lossless-json/package.json',
+      'node_modules/fs-ext/build/Release/fs_ext.node',
+    ]) {
+      expect(names).toContain(file);
+    }
+    for (const devDependency of [
+      'typescript',
+      'jest',
+      'eslint',
+      'fflate',
+      'autocannon',
+      '@types',
+      'better-sqlite3',
+    ]) {
+      expect(under(`node_modules/${devDependency}/`)).toEqual([]);
+    }
+  });
+
+  it('leaves out local settings, secrets, tests, sources, the offline host and the deployment files', () => {
+    const leftOut = [
+      /^local\.settings\.json$/,
+      /^\.env/,
+      /^\.funcignore$/,
+      /^tests\//,
+      /^(functions|shared|host|scripts|deploy|bench)\//,
+      /^dist\/host\//,
+      /^Dockerfile$/,
+      /^docker-compose\.yml$/,
+      /^package-lock\.json$/,
+      /\.zip$/,
+    ];
+    expect(names.filter((name) => leftOut.some((pattern) => pattern.test(name)))).toEqual([]);
+  });
+
+  it('serves the API from the unpacked zip under a Functions host', async () => {
+    const appRoot = path.join(work.dir, 'wwwroot');
+    for (const [name, content] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(appRoot, name)), { recursive: true });
+      writeFileSync(path.join(appRoot, name), content);
+    }
+    let host: HostProcess | undefined;
+    try {
+      host = await startHost({ appRoot });
+      expect((await request(`${host.url}/get`)).json()).toEqual({ value: 0 });
+      expect((await request(`${host.url}/increment`, { method: 'POST' })).json()).toEqual({
+        value: 1,
+      });
+      const health = await request(`${host.url}/health`);
+      expect({ status: health.status, body: health.json() }).toMatchObject({
+        status: 200,
+        body: { status: 'ok' },
+      });
+    } finally {
+      await host?.stop();
+    }
+  }, 30_000);
+});
+
+describe('.funcignore', () => {
+  const patterns = readFileSync(path.join(projectRoot, '.funcignore'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+
+  it('anchors every pattern at the app root and negates none, so Core Tools (which anchors all) reads it as git does', () => {
+    expect(patterns.filter((pattern) => !pattern.startsWith('/'))).toEqual([]);
+  });
+});
