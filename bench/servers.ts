@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 /** A server under test, running as a child process of the bench. */
@@ -19,6 +18,7 @@ export interface HostSettings {
 }
 
 const READY_TIMEOUT_MS = 20_000;
+const READY_LINE = /listening on (http:\/\/[^\s:]+:\d+)/;
 const STOP_TIMEOUT_MS = 10_000;
 const running = new Set<ChildProcess>();
 
@@ -28,11 +28,11 @@ const running = new Set<ChildProcess>();
  * root's `.env`/local.settings.json (which only fill in what is unset) can change them.
  */
 export async function startHost(settings: HostSettings): Promise<ChildServer> {
-  const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOST: '127.0.0.1',
-    PORT: String(port),
+    // The OS picks a free port; the host reports it in its ready line.
+    PORT: '0',
     COUNTER_DATA_DIR: settings.dataDir,
     COUNTER_GROUP_COMMIT: String(settings.groupCommit),
     // Empty counts as "no key" for the app, and as "set" for the settings loader.
@@ -42,20 +42,13 @@ export async function startHost(settings: HostSettings): Promise<ChildServer> {
     LOG_LEVEL: 'warning',
   };
   const main = path.join(settings.appRoot, 'dist', 'host', 'main.js');
-  const child = spawnNode(main, [settings.appRoot], env, settings.cpuProfDir);
-  return ready(child, `http://127.0.0.1:${port}`, '/get');
+  return ready(spawnNode(main, [settings.appRoot], env, settings.cpuProfDir));
 }
 
 /** Baseline (b), the bare node:http server. */
 export async function startBaselineServer(cpuProfDir?: string): Promise<ChildServer> {
-  const port = await freePort();
-  const child = spawnNode(
-    path.join(__dirname, 'baseline-server.js'),
-    [String(port)],
-    process.env,
-    cpuProfDir,
-  );
-  return ready(child, `http://127.0.0.1:${port}`, '/');
+  const script = path.join(__dirname, 'baseline-server.js');
+  return ready(spawnNode(script, [], process.env, cpuProfDir));
 }
 
 /** Kills whatever is still running, e.g. after a failed phase. */
@@ -101,43 +94,33 @@ function spawnNode(
   return child;
 }
 
-async function ready(child: ChildProcess, url: string, probePath: string): Promise<ChildServer> {
-  // Kept for the error message if it never answers; also drains the pipes so it never blocks.
+/** Resolves once the child prints its ready line, `… listening on http://host:port`. */
+async function ready(child: ChildProcess): Promise<ChildServer> {
+  // Kept for the error message; reading both pipes also keeps the child from blocking on them.
   let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code, signal) =>
-      reject(new Error(`server exited (${signal ?? code}) before answering:\n${output}`)),
-    ),
-  );
-  exited.catch(() => undefined);
-
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    const answered = await Promise.race([
-      fetch(url + probePath).then(
-        async (res) => (await res.arrayBuffer(), true),
-        () => false,
-      ),
-      exited,
-    ]);
-    if (answered) break;
-    if (Date.now() > deadline) {
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      throw new Error(`server at ${url} did not answer within ${READY_TIMEOUT_MS} ms:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-
-  return {
-    url,
-    pid: child.pid ?? 0,
-    stop: () => stop(child),
-  };
+      reject(
+        new Error(`no ready line within ${READY_TIMEOUT_MS} ms; the server printed:\n${output}`),
+      );
+    }, READY_TIMEOUT_MS);
+    const collect = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-8000);
+      const match = READY_LINE.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${signal ?? code}) before it was ready:\n${output}`));
+    });
+  });
+  return { url, pid: child.pid ?? 0, stop: () => stop(child) };
 }
 
 function stop(child: ChildProcess): Promise<void> {
@@ -149,17 +132,5 @@ function stop(child: ChildProcess): Promise<void> {
       resolve();
     });
     child.kill('SIGTERM');
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
   });
 }
