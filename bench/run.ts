@@ -24,6 +24,11 @@ async function main(): Promise<void> {
   if (options.cpuProfDir) await fs.mkdir(options.cpuProfDir, { recursive: true });
 
   const startedAt = new Date();
+  const loadAverageAtStart = os.loadavg();
+  const code = await codeUnderTest();
+  if (code.uncommitted.length > 0) {
+    progress(`measuring uncommitted changes to: ${code.uncommitted.join(', ')}`);
+  }
   const rounds: Round[] = [];
   for (let i = 1; i <= options.rounds; i++) {
     progress(`round ${i} of ${options.rounds}`);
@@ -34,7 +39,14 @@ async function main(): Promise<void> {
 
   await fs.mkdir(options.outDir, { recursive: true });
   const jsonFile = path.join(options.outDir, `${startedAt.toISOString().replace(/:/g, '-')}.json`);
-  const report = { startedAt, machine: machine(), options, summary, rounds };
+  const report = {
+    startedAt,
+    code,
+    machine: { ...machine(), loadAverageAtStart, loadAverageAtEnd: os.loadavg() },
+    options,
+    summary,
+    rounds,
+  };
   await fs.writeFile(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
 
   process.stdout.write(`\n${table}\n`);
@@ -44,6 +56,9 @@ async function main(): Promise<void> {
       `Counters matched the acknowledged changes: ${summary.countersMatched ? 'yes' : 'NO'}.\n` +
       `Raw results: ${jsonFile}\n`,
   );
+  if (code.uncommitted.length > 0) {
+    process.stdout.write(`Measured with uncommitted changes to ${code.uncommitted.join(', ')}.\n`);
+  }
   // Missed targets are findings to report; a lost or doubled change is a failure.
   if (!summary.countersMatched) process.exitCode = 1;
 }
@@ -192,8 +207,20 @@ function machine() {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     os: `${os.type()} ${os.release()}`,
-    loadAverage: os.loadavg(),
   };
+}
+
+/** Which commit was measured, and whether the code the hosts run differed from it. */
+async function codeUnderTest(): Promise<{ commit?: string; uncommitted: string[] }> {
+  const git = (...args: string[]) =>
+    promisify(execFile)('git', args, { cwd: APP_ROOT }).then(({ stdout }) => stdout.trim());
+  try {
+    const commit = await git('rev-parse', 'HEAD');
+    const status = await git('status', '--porcelain', '--', 'shared', 'functions', 'host');
+    return { commit, uncommitted: status ? status.split('\n').map((line) => line.slice(3)) : [] };
+  } catch {
+    return { uncommitted: [] };
+  }
 }
 
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
