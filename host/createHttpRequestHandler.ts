@@ -28,8 +28,6 @@ export interface HttpRequestHandlerOptions {
   logger: Logger;
   inFlight: InFlightTracker;
   maxBodyBytes: number;
-  /** `host:port` for building the request URL when a client sends no Host header. */
-  defaultHost: string;
   /** True once shutdown has begun: new requests are turned away and connections closed. */
   isDraining(): boolean;
 }
@@ -46,7 +44,7 @@ const tooLargeLingerMs = 2000;
  * are answered here with a JSON `{"error": ...}`, as are handler failures, without detail.
  */
 export function createHttpRequestHandler(options: HttpRequestHandlerOptions): RequestListener {
-  const { registry, programmingModel, cors, logger, inFlight, maxBodyBytes, defaultHost } = options;
+  const { registry, programmingModel, cors, logger, inFlight, maxBodyBytes } = options;
   const table = new RouteTable(options.functions.map((httpFunction) => httpFunction.route));
   const functionsByName = new Map(options.functions.map((f) => [f.route.functionName, f]));
 
@@ -85,7 +83,7 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
 
     let url: URL;
     try {
-      url = new URL(req.url ?? '/', `http://${req.headers.host || defaultHost}`);
+      url = new URL(req.url ?? '/', `http://${req.headers.host || localAddressOf(req)}`);
     } catch {
       send(req, res, jsonError(400, 'the request URL or Host header is malformed'));
       return;
@@ -200,6 +198,12 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
 function httpDataOf(response: RpcInvocationResponse): RpcHttpData | undefined {
   if (response.returnValue?.http) return response.returnValue.http;
   return response.outputData?.find((output) => output.data?.http)?.data?.http ?? undefined;
+}
+
+/** The address the client connected to, for building the URL of an HTTP/1.0 request without Host. */
+function localAddressOf(req: IncomingMessage): string {
+  const { localAddress = '127.0.0.1', localPort } = req.socket;
+  return `${localAddress.includes(':') ? `[${localAddress}]` : localAddress}:${localPort}`;
 }
 
 function declaresTooLarge(req: IncomingMessage, maxBodyBytes: number): boolean {

@@ -114,7 +114,6 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       logger,
       inFlight,
       maxBodyBytes: maxRequestBodyBytes,
-      defaultHost: `${config.host}:${config.port}`,
       isDraining: () => draining,
     }),
   );

@@ -105,6 +105,14 @@ describe('requests and responses', () => {
     expect(reply.headers['set-cookie']).toEqual(['session=abc; Path=/; HttpOnly; SameSite=Lax']);
   });
 
+  it('builds the request URL from the address connected to when an HTTP/1.0 client sends no Host header', async () => {
+    const answer = await exchange(
+      'POST /api/echo HTTP/1.0\r\nContent-Length: 2\r\n\r\nhi',
+      /\r\n\r\n\{.*\}/,
+    );
+    expect(answer).toContain(`"url":"http://127.0.0.1:${host.port}/api/echo"`);
+  });
+
   it('answers 500 with {"error":"internal error"} and no stack when a handler throws, and logs the stack', async () => {
     const reply = await request(`${host.url}/api/boom`);
     expect(reply.status).toBe(500);
