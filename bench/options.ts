@@ -16,6 +16,8 @@ export interface BenchOptions {
   smoke: boolean;
   /** Directory for `--cpu-prof` profiles of the hosts and the in-process child, if wanted. */
   cpuProfDir?: string;
+  /** Extra node flags for the hosts only, e.g. V8 heap settings to compare. */
+  hostNodeFlags: string[];
 }
 
 export const USAGE = `usage: node dist/bench/run.js [options]
@@ -24,6 +26,7 @@ export const USAGE = `usage: node dist/bench/run.js [options]
   --connections=L    comma-separated connection counts (default 1,16,64)
   --out=DIR          where the JSON goes (env BENCH_OUT, default bench/results)
   --cpu-prof[=DIR]   write V8 CPU profiles of the hosts and the in-process run (default DIR: OUT/profiles)
+  --host-flags=F     extra node flags for the hosts only, e.g. "--max-semi-space-size=4"
   --smoke            about one second per phase, few connections, one round (for the test suite)`;
 
 export class UsageError extends Error {}
@@ -44,6 +47,7 @@ export function parseOptions(
         connections: { type: 'string' },
         out: { type: 'string' },
         'cpu-prof': { type: 'string' },
+        'host-flags': { type: 'string' },
         smoke: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -73,6 +77,7 @@ export function parseOptions(
     outDir,
     smoke,
     cpuProfDir: profileDir === undefined ? undefined : path.resolve(profileDir),
+    hostNodeFlags: (parsed['host-flags'] ?? '').split(/\s+/).filter(Boolean),
   };
 }
 

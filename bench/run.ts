@@ -9,7 +9,14 @@ import { load, type LoadResult, type Method } from './http';
 import type { InProcessResult } from './in-process';
 import { parseOptions, UsageError, type BenchOptions } from './options';
 import { renderTable, summarize, type HttpKey, type HttpPhase, type Round } from './report';
-import { killAll, sampleRss, startBaselineServer, startHost, type ChildServer } from './servers';
+import {
+  killAll,
+  profileFlags,
+  sampleRss,
+  startBaselineServer,
+  startHost,
+  type ChildServer,
+} from './servers';
 
 const APP_ROOT = path.resolve(__dirname, '..', '..');
 // A commit in flight when the warm-up cuts its connections still lands; a quiet spell this
@@ -56,6 +63,9 @@ async function main(): Promise<void> {
       `Counters matched the acknowledged changes: ${summary.countersMatched ? 'yes' : 'NO'}.\n` +
       `Raw results: ${jsonFile}\n`,
   );
+  if (options.hostNodeFlags.length > 0) {
+    process.stdout.write(`Hosts ran with node ${options.hostNodeFlags.join(' ')}.\n`);
+  }
   if (code.uncommitted.length > 0) {
     process.stdout.write(`Measured with uncommitted changes to ${code.uncommitted.join(', ')}.\n`);
   }
@@ -125,6 +135,7 @@ async function hostOn(options: BenchOptions, dataDir: string, groupCommit: boole
     dataDir,
     groupCommit,
     cpuProfDir: options.cpuProfDir,
+    nodeFlags: options.hostNodeFlags,
   });
   return Object.assign(host, { dataDir });
 }
@@ -189,7 +200,7 @@ async function runInProcess(
   options: BenchOptions,
   concurrency: number,
 ): Promise<InProcessResult[]> {
-  const flags = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+  const flags = profileFlags(options.cpuProfDir);
   const script = path.join(__dirname, 'in-process.js');
   const { stdout } = await promisify(execFile)(
     process.execPath,

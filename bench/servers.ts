@@ -15,6 +15,7 @@ export interface HostSettings {
   dataDir: string;
   groupCommit: boolean;
   cpuProfDir?: string;
+  nodeFlags?: string[];
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -42,13 +43,14 @@ export async function startHost(settings: HostSettings): Promise<ChildServer> {
     LOG_LEVEL: 'warning',
   };
   const main = path.join(settings.appRoot, 'dist', 'host', 'main.js');
-  return ready(spawnNode(main, [settings.appRoot], env, settings.cpuProfDir));
+  const flags = [...(settings.nodeFlags ?? []), ...profileFlags(settings.cpuProfDir)];
+  return ready(spawnNode(main, [settings.appRoot], env, flags));
 }
 
 /** Baseline (b), the bare node:http server. */
 export async function startBaselineServer(cpuProfDir?: string): Promise<ChildServer> {
   const script = path.join(__dirname, 'baseline-server.js');
-  return ready(spawnNode(script, [], process.env, cpuProfDir));
+  return ready(spawnNode(script, [], process.env, profileFlags(cpuProfDir)));
 }
 
 /** Kills whatever is still running, e.g. after a failed phase. */
@@ -82,9 +84,8 @@ function spawnNode(
   script: string,
   args: string[],
   env: NodeJS.ProcessEnv,
-  cpuProfDir: string | undefined,
+  flags: string[],
 ): ChildProcess {
-  const flags = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`];
   const child = spawn(process.execPath, [...flags, script, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -93,6 +94,9 @@ function spawnNode(
   child.once('exit', () => running.delete(child));
   return child;
 }
+
+export const profileFlags = (dir: string | undefined): string[] =>
+  dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 
 /** Resolves once the child prints its ready line, `… listening on http://host:port`. */
 async function ready(child: ChildProcess): Promise<ChildServer> {
