@@ -10,9 +10,9 @@ import type {
 import { Disposable } from './Disposable';
 
 /** The version this host reports as the worker's; the library only checks that `log` exists. */
-export const offlineWorkerVersion = '1.0.0-offline';
+const offlineWorkerVersion = '1.0.0-offline';
 /** The Functions host version this stand-in behaves like. */
-export const offlineHostVersion = '4.0.0-offline';
+const offlineHostVersion = '4.0.0-offline';
 
 export interface CoreApi {
   readonly version: string;

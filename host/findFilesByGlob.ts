@@ -17,7 +17,7 @@ export async function findFilesByGlob(root: string, pattern: string): Promise<st
   return [...new Set(found)].sort();
 }
 
-export function compileGlob(pattern: string): Segment[] {
+function compileGlob(pattern: string): Segment[] {
   const unsupported = /[{}[\]!()+@]/.exec(pattern);
   if (unsupported) {
     throw new HostStartupError(

@@ -1,7 +1,7 @@
 import Module from 'node:module';
 import type { CoreApi } from './createCoreApi';
 
-export const coreModuleName = '@azure/functions-core';
+const coreModuleName = '@azure/functions-core';
 
 /**
  * Makes `require('@azure/functions-core')` return `coreApi` in every module loaded from now

@@ -17,7 +17,7 @@ export interface HostConfig {
   timezone: string | undefined;
 }
 
-export const hostDefaults = { host: '127.0.0.1', port: 8000, shutdownTimeoutMs: 10_000 } as const;
+const hostDefaults = { host: '127.0.0.1', port: 8000, shutdownTimeoutMs: 10_000 } as const;
 
 /**
  * The host's own settings, environment first: `HOST`, `PORT` (else local.settings.json

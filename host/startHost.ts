@@ -1,14 +1,13 @@
-import { performance } from 'node:perf_hooks';
 import { AppRegistry } from './appRegistry';
 import type { AppStartContext, HookContext, ProgrammingModel } from './coreTypes';
 import { createCoreApi } from './createCoreApi';
 import { createHttpRequestHandler, type HttpFunction } from './createHttpRequestHandler';
+import { createTimerInvoker } from './createTimerInvoker';
 import { describeError } from './describeError';
 import { findTriggerBinding } from './findTriggerBinding';
 import { HostStartupError } from './HostStartupError';
 import { InFlightTracker } from './InFlightTracker';
 import { installCoreModule } from './installCoreModule';
-import { invokeFunction } from './invokeFunction';
 import { loadApp } from './loadApp';
 import { type Environment, loadSettings } from './loadSettings';
 import { createLogger, type LineSink, type Logger } from './logger';
@@ -19,10 +18,9 @@ import { startHttpServer } from './startHttpServer';
 import { TimerRunner } from './TimerRunner';
 import { toHttpRoute } from './toHttpRoute';
 import { type TimerFunction, toTimerFunction } from './toTimerFunction';
-import { toRpcTimerInfo, type TimerInfo } from './toRpcTimerInfo';
 
 /** Request bodies above this are refused with 413, as the spec's clients never need more. */
-export const maxRequestBodyBytes = 1024 * 1024;
+const maxRequestBodyBytes = 1024 * 1024;
 
 export interface HostOptions {
   appRoot: string;
@@ -118,23 +116,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     }),
   );
 
-  const runTimer = async (timer: TimerFunction, info: TimerInfo): Promise<void> => {
-    const done = inFlight.begin();
-    const started = performance.now();
-    let outcome = 'succeeded';
-    try {
-      const inputData = [{ name: timer.triggerName, data: toRpcTimerInfo(info) }];
-      await invokeFunction(registry, programmingModel, timer.fn, inputData, logger);
-    } catch (err) {
-      outcome = 'failed';
-      logger.log('error', timer.fn.metadata.name, `failed: ${describeError(err)}`);
-    } finally {
-      done();
-    }
-    const pastDue = info.isPastDue ? ' (past due)' : '';
-    const ms = (performance.now() - started).toFixed(1);
-    logger.log('information', timer.fn.metadata.name, `timer${pastDue} -> ${outcome} in ${ms} ms`);
-  };
+  const runTimer = createTimerInvoker({ registry, programmingModel, logger, inFlight });
   const timerRunners = timerFunctions.map((timer) => {
     const runner = new TimerRunner(timer.schedule, (info) => runTimer(timer, info));
     runner.start(timer.runOnStartup);

@@ -9,7 +9,7 @@ import { HostStartupError } from './HostStartupError';
  * 60 s idle timeout of common reverse proxies (nginx upstream keepalive, cloud load
  * balancers), so a proxy never reuses a connection the host is closing.
  */
-export const connectionTimeouts = {
+const connectionTimeouts = {
   headersTimeoutMs: 15_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 65_000,
