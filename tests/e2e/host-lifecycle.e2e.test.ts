@@ -71,7 +71,7 @@ describe('shutdown', () => {
   });
 
   it('on SIGTERM stops accepting, answers every request in flight, runs appTerminate hooks and exits 0', async () => {
-    host = await startHost({ appRoot: fixture('basic-app') });
+    host = await startHost({ appRoot: fixture('basic-app'), env: { LOG_LEVEL: 'information' } });
     const inFlight = Array.from({ length: 8 }, () => request(`${host.url}/api/slow?ms=800`));
     await until(() => (host.logs().match(/\[slow\] sleeping 800 ms/g) ?? []).length === 8);
     host.proc.kill('SIGTERM');
@@ -88,7 +88,7 @@ describe('shutdown', () => {
   });
 
   it('on SIGINT does the same', async () => {
-    host = await startHost({ appRoot: fixture('basic-app') });
+    host = await startHost({ appRoot: fixture('basic-app'), env: { LOG_LEVEL: 'information' } });
     const reply = request(`${host.url}/api/slow?ms=300`);
     await host.waitForLog(/\[slow\] sleeping 300 ms/);
     host.proc.kill('SIGINT');
@@ -97,7 +97,10 @@ describe('shutdown', () => {
   });
 
   it('cuts off invocations that outlast SHUTDOWN_TIMEOUT_MS and exits 1', async () => {
-    host = await startHost({ appRoot: fixture('basic-app'), env: { SHUTDOWN_TIMEOUT_MS: '300' } });
+    host = await startHost({
+      appRoot: fixture('basic-app'),
+      env: { SHUTDOWN_TIMEOUT_MS: '300', LOG_LEVEL: 'information' },
+    });
     const reply = request(`${host.url}/api/slow?ms=20000`).then(
       (answer) => answer.status,
       (err: NodeJS.ErrnoException) => err.message,

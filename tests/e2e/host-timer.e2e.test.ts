@@ -48,7 +48,10 @@ async function waitForTicks(
 }
 
 it('fires a six-field NCRONTAB schedule from %AppSetting% every second, passing the timer as the host does', async () => {
-  host = await startHost({ appRoot: basicApp, env: { TICK_SCHEDULE: '* * * * * *' } });
+  host = await startHost({
+    appRoot: basicApp,
+    env: { LOG_LEVEL: 'information', TICK_SCHEDULE: '* * * * * *' },
+  });
   const ticks = await waitForTicks(host, 2);
   for (const { timer } of ticks) {
     expect(timer.isPastDue).toBe(false);
@@ -69,7 +72,7 @@ it('never overlaps runs of one timer, and marks the run after missed occurrences
   // Each run takes 1.2 s on a one-second schedule.
   host = await startHost({
     appRoot: basicApp,
-    env: { TICK_SCHEDULE: '* * * * * *', TICK_HOLD_MS: '1200' },
+    env: { LOG_LEVEL: 'information', TICK_SCHEDULE: '* * * * * *', TICK_HOLD_MS: '1200' },
   });
   const ticks = await waitForTicks(host, 3);
   for (let i = 1; i < ticks.length; i++) {
@@ -81,7 +84,10 @@ it('never overlaps runs of one timer, and marks the run after missed occurrences
 });
 
 it('fires a TimeSpan schedule (hh:mm:ss) at its interval', async () => {
-  host = await startHost({ appRoot: basicApp, env: { TICK_SCHEDULE: '00:00:01' } });
+  host = await startHost({
+    appRoot: basicApp,
+    env: { LOG_LEVEL: 'information', TICK_SCHEDULE: '00:00:01' },
+  });
   const ticks = await waitForTicks(host, 2);
   const startTimes = ticks.map((tick) => new Date(tick.timer.scheduleStatus.lastUpdated).getTime());
   expect(startTimes[1] - startTimes[0]).toBeGreaterThanOrEqual(990);
@@ -95,7 +101,7 @@ it('fires a TimeSpan schedule (hh:mm:ss) at its interval', async () => {
 it('waits for a running timer invocation on shutdown', async () => {
   host = await startHost({
     appRoot: basicApp,
-    env: { TICK_SCHEDULE: '* * * * * *', TICK_HOLD_MS: '1000' },
+    env: { LOG_LEVEL: 'information', TICK_SCHEDULE: '* * * * * *', TICK_HOLD_MS: '1000' },
   });
   await waitForTicks(host, 1);
   expect(await host.stop()).toEqual({ code: 0, signal: null });
