@@ -17,7 +17,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await host?.stop();
-  if (host) rmSync(host.dataDir, { recursive: true, force: true });
 });
 
 const dataFile = () => path.join(host.dataDir, 'data.bin');

@@ -1,23 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
-import { type HostProcess, spawnHost, startHost } from '../support/host-process';
+import {
+  type HostExit,
+  type HostProcess,
+  type StartHostOptions,
+  spawnHost,
+  startHost,
+} from '../support/host-process';
 import { request } from '../support/http';
 
 const fixture = (name: string) => path.join(__dirname, '../fixtures', name);
 
 describe('start-up failures exit non-zero with a clear message', () => {
   it('when package.json main matches no files', async () => {
-    const host = spawnHost({ appRoot: fixture('bad-glob') });
-    expect(await host.exited).toEqual({ code: 1, signal: null });
-    expect(host.logs()).toContain('package.json "main" ("dist/not-built/*.js") matches no files');
-    expect(host.logs()).not.toMatch(/\n\s+at /);
+    const { exit, logs } = await startExpectingFailure({ appRoot: fixture('bad-glob') });
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(logs).toContain('package.json "main" ("dist/not-built/*.js") matches no files');
+    expect(logs).not.toMatch(/\n\s+at /);
   });
 
   it('when a module throws while loading', async () => {
-    const host = spawnHost({ appRoot: fixture('throws-at-load') });
-    expect(await host.exited).toEqual({ code: 1, signal: null });
-    expect(host.logs()).toMatch(
+    const { exit, logs } = await startExpectingFailure({ appRoot: fixture('throws-at-load') });
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(logs).toMatch(
       /loading functions\/broken\.js failed: Error: broken\.js cannot load: SOME_REQUIRED_SETTING is not set/,
     );
   });
@@ -27,37 +33,42 @@ describe('start-up failures exit non-zero with a clear message', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const { port } = blocker.address() as { port: number };
     try {
-      const host = spawnHost({ appRoot: fixture('basic-app'), port });
-      expect(await host.exited).toEqual({ code: 1, signal: null });
-      expect(host.logs()).toContain(`port ${port} on 127.0.0.1 is already in use`);
+      const { exit, logs } = await startExpectingFailure({ appRoot: fixture('basic-app'), port });
+      expect(exit).toEqual({ code: 1, signal: null });
+      expect(logs).toContain(`port ${port} on 127.0.0.1 is already in use`);
     } finally {
       blocker.close();
     }
   });
 
   it('when a timer schedule is invalid', async () => {
-    const host = spawnHost({
+    const { exit, logs } = await startExpectingFailure({
       appRoot: fixture('basic-app'),
       env: { TICK_SCHEDULE: 'every minute' },
     });
-    expect(await host.exited).toEqual({ code: 1, signal: null });
-    expect(host.logs()).toContain(
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(logs).toContain(
       'the schedule of timer function "ticker": the schedule "every minute" is neither',
     );
   });
 
   it('when the app itself rejects its settings at load time', async () => {
-    const host = spawnHost({ env: { BACKUP_SCHEDULE: '61 * * * * *' } });
-    expect(await host.exited).toEqual({ code: 1, signal: null });
-    expect(host.logs()).toMatch(
+    const { exit, logs } = await startExpectingFailure({
+      env: { BACKUP_SCHEDULE: '61 * * * * *' },
+    });
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(logs).toMatch(
       /failed to start: loading dist\/functions\/backup\.js failed: .*BACKUP_SCHEDULE/,
     );
   });
 
   it('when a host setting is invalid', async () => {
-    const host = spawnHost({ appRoot: fixture('basic-app'), env: { LOG_LEVEL: 'loud' } });
-    expect(await host.exited).toEqual({ code: 1, signal: null });
-    expect(host.logs()).toContain(
+    const { exit, logs } = await startExpectingFailure({
+      appRoot: fixture('basic-app'),
+      env: { LOG_LEVEL: 'loud' },
+    });
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(logs).toContain(
       'LOG_LEVEL must be one of trace|debug|information|warning|error|critical|none; got "loud"',
     );
   });
@@ -155,6 +166,16 @@ describe('LOG_LEVEL', () => {
     }
   });
 });
+
+/** Spawns a host that is expected to stop by itself; cleans up after it. */
+async function startExpectingFailure(
+  options: StartHostOptions,
+): Promise<{ exit: HostExit; logs: string }> {
+  const host = spawnHost(options);
+  const exit = await host.exited;
+  await host.stop();
+  return { exit, logs: host.logs() };
+}
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

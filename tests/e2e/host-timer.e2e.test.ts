@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type HostProcess, startHost } from '../support/host-process';
 
@@ -17,7 +17,6 @@ let host: HostProcess | undefined;
 
 afterEach(async () => {
   await host?.stop();
-  if (host) rmSync(host.dataDir, { recursive: true, force: true });
   host = undefined;
 });
 

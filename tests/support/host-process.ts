@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -14,7 +14,10 @@ export interface StartHostOptions {
   env?: Record<string, string | undefined>;
   /** Port to listen on; default 0, so the OS picks a free one and the ready line reports it. */
   port?: number;
-  /** COUNTER_DATA_DIR; default: a new temporary directory (see `dataDir` on the result). */
+  /**
+   * COUNTER_DATA_DIR; default: a new temporary directory (see `dataDir` on the result), which
+   * `stop()` removes once the host has exited. Pass a directory to keep it.
+   */
   dataDir?: string;
   /** How long to wait for the ready line; default 15 s. */
   readyTimeoutMs?: number;
@@ -35,7 +38,10 @@ export interface HostProcess {
   logs(): string;
   /** Resolves with the first log line matching `pattern`, once it has been printed. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  /** Sends `signal` (default SIGTERM); SIGKILLs after `killAfterMs` (default 15 s). */
+  /**
+   * Sends `signal` (default SIGTERM), SIGKILLs after `killAfterMs` (default 15 s), and removes
+   * the data directory if it was created for this host.
+   */
   stop(signal?: NodeJS.Signals, killAfterMs?: number): Promise<HostExit>;
   exited: Promise<HostExit>;
 }
@@ -134,6 +140,7 @@ export function spawnHost(options: StartHostOptions = {}): Omit<HostProcess, 'po
       return await exited;
     } finally {
       clearTimeout(killer);
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
     }
   };
 
