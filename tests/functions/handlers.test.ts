@@ -226,7 +226,11 @@ describe('the write and read keys', () => {
     process.env.COUNTER_WRITE_KEY = 's3cret';
     resetServices();
     setValue('1');
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 's3cret' }]) {
+    for (const headers of <Array<Record<string, string>>>[
+      {},
+      { authorization: 'Bearer wrong' },
+      { authorization: 's3cret' },
+    ]) {
       const res = await inc({ headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
