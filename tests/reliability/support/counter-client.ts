@@ -1,0 +1,193 @@
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+export type ChangeKind = 'increment' | 'decrement';
+
+export interface PlannedChange {
+  /** Index of the host that receives the change. */
+  target: number;
+  kind: ChangeKind;
+  by: bigint;
+}
+
+/** What one change request did, as seen by its client. */
+export interface ChangeRecord extends PlannedChange {
+  /** performance.now() just before the request was sent and once its answer was read. */
+  startedAt: number;
+  endedAt: number;
+  /** Undefined when no answer came (connection refused or reset: the host died). */
+  status?: number;
+  /** The value in a 200 answer. */
+  value?: bigint;
+  headers?: IncomingHttpHeaders;
+  text?: string;
+}
+
+export interface AckedChange extends ChangeRecord {
+  status: 200;
+  value: bigint;
+}
+
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+const VALUE_BODY = /^\{"value":(-?[0-9]+)\}$/;
+
+/** The exact value of a `{"value": N}` body (never through a double), or undefined. */
+export function valueOf(text: string): bigint | undefined {
+  const match = VALUE_BODY.exec(text);
+  return match ? BigInt(match[1]) : undefined;
+}
+
+export const isAcked = (record: ChangeRecord): record is AckedChange =>
+  record.status === 200 && record.value !== undefined;
+
+/**
+ * A client that keeps connections alive, so thousands of requests do not exhaust ports.
+ * Written on node:http rather than a load generator such as autocannon because every
+ * single answer matters here: its value, its status and when it started and ended.
+ */
+export class CounterClient {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 32 });
+
+  send(
+    url: string,
+    init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+  ): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        url,
+        { method: init.method ?? 'GET', headers: init.headers, agent: this.agent },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', reject);
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              text: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(init.body);
+    });
+  }
+
+  /** The current value; throws unless the answer is a 200 with a value. */
+  async get(baseUrl: string): Promise<bigint> {
+    const reply = await this.send(`${baseUrl}/get`);
+    const value = valueOf(reply.text);
+    if (reply.status !== 200 || value === undefined) {
+      throw new Error(`GET ${baseUrl}/get answered ${reply.status} ${reply.text}`);
+    }
+    return value;
+  }
+
+  /** Sends one change and records what came back; a failed connection is a record too. */
+  async change(baseUrl: string, planned: PlannedChange): Promise<ChangeRecord> {
+    const startedAt = performance.now();
+    try {
+      const reply = await this.send(`${baseUrl}/${planned.kind}?by=${planned.by}`, {
+        method: 'POST',
+      });
+      return {
+        ...planned,
+        startedAt,
+        endedAt: performance.now(),
+        status: reply.status,
+        value: reply.status === 200 ? valueOf(reply.text) : undefined,
+        headers: reply.headers,
+        text: reply.text,
+      };
+    } catch {
+      return { ...planned, startedAt, endedAt: performance.now() };
+    }
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+export interface LoadOptions {
+  client: CounterClient;
+  /** Requests in flight at once. */
+  concurrency: number;
+  /** The i-th change to send, or undefined when the load is over. */
+  next: (i: number) => PlannedChange | undefined;
+  /** Base URL of a target, looked up at send time (a restarted host has a new port). */
+  urlOf: (target: number) => string;
+}
+
+export interface RunningLoad {
+  /** Every change sent so far, answered or not. */
+  readonly records: ChangeRecord[];
+  /** Sends no more changes; resolves with all records once those in flight are answered. */
+  stop(): Promise<ChangeRecord[]>;
+  /** Resolves with all records when `next` has run out and every answer is in. */
+  done: Promise<ChangeRecord[]>;
+}
+
+/** Keeps `concurrency` changes in flight until `next` runs out or `stop()` is called. */
+export function startLoad(options: LoadOptions): RunningLoad {
+  const records: ChangeRecord[] = [];
+  let sent = 0;
+  let stopped = false;
+  const worker = async () => {
+    for (;;) {
+      if (stopped) return;
+      const planned = options.next(sent);
+      if (planned === undefined) return;
+      sent += 1;
+      records.push(await options.client.change(options.urlOf(planned.target), planned));
+    }
+  };
+  const done = Promise.all(Array.from({ length: options.concurrency }, worker)).then(() => records);
+  return {
+    records,
+    done,
+    stop: () => {
+      stopped = true;
+      return done;
+    },
+  };
+}
+
+export const sum = (values: bigint[]): bigint => values.reduce((a, b) => a + b, 0n);
+
+/** Net effect of the acknowledged changes: + for increments, − for decrements. */
+export const ackedNet = (records: ChangeRecord[]): bigint =>
+  sum(records.filter(isAcked).map((r) => (r.kind === 'increment' ? r.by : -r.by)));
+
+/**
+ * Pairs of acknowledged increments that break real-time order: `earlier` was answered
+ * before `later` was sent, yet `later` carries a value that is not larger. Sweeps the
+ * answers in end order against the requests in start order, O(n log n).
+ */
+export function realTimeOrderViolations(
+  acked: AckedChange[],
+): Array<{ earlier: AckedChange; later: AckedChange }> {
+  const byEnd = [...acked].sort((a, b) => a.endedAt - b.endedAt);
+  const byStart = [...acked].sort((a, b) => a.startedAt - b.startedAt);
+  const violations: Array<{ earlier: AckedChange; later: AckedChange }> = [];
+  let highestFinished: AckedChange | undefined;
+  let i = 0;
+  for (const later of byStart) {
+    while (i < byEnd.length && byEnd[i].endedAt < later.startedAt) {
+      if (highestFinished === undefined || byEnd[i].value > highestFinished.value) {
+        highestFinished = byEnd[i];
+      }
+      i += 1;
+    }
+    if (highestFinished !== undefined && highestFinished.value >= later.value) {
+      violations.push({ earlier: highestFinished, later });
+    }
+  }
+  return violations;
+}
