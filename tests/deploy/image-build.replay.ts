@@ -147,6 +147,23 @@ function localEnv(stageName: string, env: Record<string, string>): Record<string
   return { ...moved, HOST: '127.0.0.1', PORT: '0' };
 }
 
+/** SIGTERM to a process group; SIGKILL if it is still there after 15 s. */
+async function stopGroup(proc: ChildProcess, pid: number): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const closed = new Promise((resolve) => proc.once('close', resolve));
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, name);
+    } catch {
+      // the group is gone already
+    }
+  };
+  signal('SIGTERM');
+  const killer = setTimeout(() => signal('SIGKILL'), 15_000);
+  await closed;
+  clearTimeout(killer);
+}
+
 let standalone: Replayed;
 let functions: Replayed;
 
@@ -209,11 +226,7 @@ describe('the standalone image, assembled from its COPY steps', () => {
   let output = '';
 
   afterAll(async () => {
-    if (proc && proc.exitCode === null) {
-      const closed = new Promise((resolve) => proc?.once('close', resolve));
-      proc.kill('SIGTERM');
-      await closed;
-    }
+    if (proc?.pid) await stopGroup(proc, proc.pid);
   });
 
   it('serves the API and passes its HEALTHCHECK when started with `npm run start:prod`', async () => {
@@ -222,6 +235,8 @@ describe('the standalone image, assembled from its COPY steps', () => {
       cwd: inStage('standalone', standalone.workdir),
       env: { ...buildEnv({}), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so that a stop reaches npm, its shell and the host alike.
+      detached: true,
     });
     const url = await new Promise<string>((resolve, reject) => {
       const collect = (chunk: Buffer) => {
@@ -243,6 +258,10 @@ describe('the standalone image, assembled from its COPY steps', () => {
     expect(
       execFileSync(process.execPath, [probe], { env: { PORT: port }, encoding: 'utf8' }),
     ).toContain('healthy');
+
+    // What `docker stop` does: SIGTERM, and the host drains and stops by itself.
+    await stopGroup(proc, proc.pid ?? 0);
+    expect(output).toMatch(/SIGTERM: stopping[\s\S]*\bstopped\b/);
   }, 60_000);
 });
 
