@@ -273,12 +273,31 @@ async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Renames a damaged file to `<name>.corrupt-<UTC time>`, adding `-1`, `-2`... when that name
+ * is taken: two damaged copies in one millisecond must not share a name, or the rename would
+ * delete the first. Runs under the directory lock, so no other writer races the check.
+ */
 async function moveAside(file: string): Promise<string> {
   const stamp = new Date().toISOString().replace(/:/g, '-');
-  const aside = `${path.basename(file)}.corrupt-${stamp}`;
-  await fs.rename(file, path.join(path.dirname(file), aside));
-  return aside;
+  const base = `${path.basename(file)}.corrupt-${stamp}`;
+  for (let n = 0; ; n++) {
+    const aside = n === 0 ? base : `${base}-${n}`;
+    const target = path.join(path.dirname(file), aside);
+    if (await exists(target)) continue;
+    await fs.rename(file, target);
+    return aside;
+  }
 }
+
+const exists = (file: string): Promise<boolean> =>
+  fs.lstat(file).then(
+    () => true,
+    (err: unknown) => {
+      if (errnoOf(err) === 'ENOENT') return false;
+      throw err;
+    },
+  );
 
 // Temp files of a process killed mid-write; young ones may belong to a live writer.
 async function removeStaleTempFiles(dir: string): Promise<void> {

@@ -114,6 +114,24 @@ describe('reading the counter', () => {
     expect(warnings).toEqual([expect.stringMatching(/corrupt.*backup\.bin was missing.*0/)]);
   });
 
+  // Found by review of the corruption tests: the second rename replaced the first copy.
+  it('keeps every damaged copy, even two found within the same millisecond', async () => {
+    jest.spyOn(Date.prototype, 'toISOString').mockReturnValue('2026-01-01T00:00:00.000Z');
+    const store = storeIn();
+    write('backup.bin', '1');
+    for (const damaged of ['first', 'second', 'third']) {
+      write('data.bin', damaged);
+      await expect(store.read()).resolves.toBe(1n);
+    }
+    const kept = asideFiles('data.bin').sort();
+    expect(kept).toEqual([
+      'data.bin.corrupt-2026-01-01T00-00-00.000Z',
+      'data.bin.corrupt-2026-01-01T00-00-00.000Z-1',
+      'data.bin.corrupt-2026-01-01T00-00-00.000Z-2',
+    ]);
+    expect(kept.map((name) => contentOf(name))).toEqual(['first', 'second', 'third']);
+  });
+
   it('heals at every read, not only the first one', async () => {
     const store = storeIn();
     write('data.bin', '5');
