@@ -163,7 +163,7 @@ describe('a data directory deleted while the service runs', () => {
   });
 });
 
-describe('an fsync that fails (EIO, injected into the host process)', () => {
+describe('an fsync that fails or stalls (injected into the host process)', () => {
   const scratch = tempDir('rusty-counter-fsync-');
   let dataDir: string;
   let control: string;
@@ -195,11 +195,14 @@ describe('an fsync that fails (EIO, injected into the host process)', () => {
     await group?.stopAll();
     scratch.remove();
   });
-  afterEach(() => rmSync(control, { force: true }));
+  afterEach(() => {
+    rmSync(control, { force: true });
+    rmSync(`${control}.reached`, { force: true });
+  });
 
   it('fails the change when the new file cannot be synced, and never reports it later', async () => {
     const last = storedValue(dataDir);
-    writeFileSync(control, '/.tmp-data.bin');
+    writeFileSync(control, 'fail:/.tmp-data.bin');
     expectUnavailable(await post(url, 'increment'), /I\/O error/);
     expectUnavailable(await post(url, 'increment'), /I\/O error/);
     expect(storedValue(dataDir)).toBe(last);
@@ -212,12 +215,35 @@ describe('an fsync that fails (EIO, injected into the host process)', () => {
 
   it('puts the previous value back when the directory cannot be synced after the rename', async () => {
     const last = storedValue(dataDir);
-    writeFileSync(control, `=${dataDir}`);
+    writeFileSync(control, `fail:=${dataDir}`);
     expectUnavailable(await post(url, 'decrement'), /I\/O error/);
     expect(storedValue(dataDir)).toBe(last);
     await expect(client.get(url)).resolves.toBe(last);
 
     rmSync(control);
     await expect(change(url, 'decrement')).resolves.toBe(last - 1n);
+  });
+
+  it.each([
+    ['the new file', '/.tmp-data.bin'],
+    ['the directory, after the rename', '='],
+  ])('answers a change only once the fsync of %s has returned', async (_what, pattern) => {
+    const last = storedValue(dataDir);
+    writeFileSync(control, `block:${pattern === '=' ? `=${dataDir}` : pattern}`);
+    let answered = false;
+    const reply = post(url, 'increment').finally(() => (answered = true));
+    for (let i = 0; i < 1000 && !existsSync(`${control}.reached`); i++) await sleep(5);
+    expect({ syncStarted: existsSync(`${control}.reached`) }).toEqual({ syncStarted: true });
+    // Not answered while the sync is stalled: had it answered before syncing, its answer
+    // would have come long before this. (Only a false pass is possible, never a false alarm.)
+    await sleep(300);
+    expect(answered).toBe(false);
+
+    rmSync(control);
+    const done = await reply;
+    expect({ status: done.status, value: valueOf(done.text) }).toEqual({
+      status: 200,
+      value: last + 1n,
+    });
   });
 });
