@@ -165,18 +165,56 @@ export const sum = (values: bigint[]): bigint => values.reduce((a, b) => a + b, 
 export const ackedNet = (records: ChangeRecord[]): bigint =>
   sum(records.filter(isAcked).map((r) => (r.kind === 'increment' ? r.by : -r.by)));
 
+/** A value some request saw, and when that request was sent and answered. */
+export interface TimedValue {
+  startedAt: number;
+  endedAt: number;
+  value: bigint;
+  /** A GET; otherwise an increment, which must see a value larger than anything before it. */
+  read?: boolean;
+}
+
+/** Keeps `concurrency` GETs in flight over `urls` until stopped; failed GETs are left out. */
+export function startReads(
+  client: CounterClient,
+  urls: string[],
+  concurrency: number,
+): { stop(): Promise<TimedValue[]> } {
+  const reads: TimedValue[] = [];
+  let stopped = false;
+  let sent = 0;
+  const worker = async () => {
+    while (!stopped) {
+      const url = urls[sent++ % urls.length];
+      const startedAt = performance.now();
+      const value = await client.get(url).catch(() => undefined);
+      if (value !== undefined)
+        reads.push({ startedAt, endedAt: performance.now(), value, read: true });
+    }
+  };
+  const done = Promise.all(Array.from({ length: concurrency }, worker));
+  return {
+    stop: async () => {
+      stopped = true;
+      await done;
+      return reads;
+    },
+  };
+}
+
 /**
- * Pairs of acknowledged increments that break real-time order: `earlier` was answered
- * before `later` was sent, yet `later` carries a value that is not larger. Sweeps the
- * answers in end order against the requests in start order, O(n log n).
+ * Pairs of requests on a counter that only grows, where `earlier` was answered before
+ * `later` was sent, yet `later` saw too small a value: an increment must see more than
+ * anything answered before it started, a read at least as much. Sweeps the answers in end
+ * order against the requests in start order, O(n log n).
  */
-export function realTimeOrderViolations(
-  acked: AckedChange[],
-): Array<{ earlier: AckedChange; later: AckedChange }> {
-  const byEnd = [...acked].sort((a, b) => a.endedAt - b.endedAt);
-  const byStart = [...acked].sort((a, b) => a.startedAt - b.startedAt);
-  const violations: Array<{ earlier: AckedChange; later: AckedChange }> = [];
-  let highestFinished: AckedChange | undefined;
+export function realTimeOrderViolations<T extends TimedValue>(
+  seen: T[],
+): Array<{ earlier: T; later: T }> {
+  const byEnd = [...seen].sort((a, b) => a.endedAt - b.endedAt);
+  const byStart = [...seen].sort((a, b) => a.startedAt - b.startedAt);
+  const violations: Array<{ earlier: T; later: T }> = [];
+  let highestFinished: T | undefined;
   let i = 0;
   for (const later of byStart) {
     while (i < byEnd.length && byEnd[i].endedAt < later.startedAt) {
@@ -185,7 +223,10 @@ export function realTimeOrderViolations(
       }
       i += 1;
     }
-    if (highestFinished !== undefined && highestFinished.value >= later.value) {
+    if (
+      highestFinished !== undefined &&
+      (later.read ? highestFinished.value > later.value : highestFinished.value >= later.value)
+    ) {
       violations.push({ earlier: highestFinished, later });
     }
   }
