@@ -24,6 +24,9 @@ const lockExclusive = (fd: number) =>
  */
 export class DirectoryLock {
   private pending?: { attempt: Promise<FileHandle>; waiting: boolean };
+  // On NFS, flock is a POSIX lock owned by the process, and closing any descriptor of the
+  // file drops it: a new attempt must not lock until an abandoned lock is fully closed.
+  private abandonedClosed: Promise<void> = Promise.resolve();
 
   constructor(private readonly path: string) {}
 
@@ -52,7 +55,7 @@ export class DirectoryLock {
     pending.attempt.then(
       (handle) => {
         this.pending = undefined;
-        if (!pending.waiting) void handle.close();
+        if (!pending.waiting) this.abandonedClosed = handle.close().catch(() => undefined);
       },
       () => {
         this.pending = undefined;
@@ -62,6 +65,7 @@ export class DirectoryLock {
   }
 
   private async lockCurrentFile(): Promise<FileHandle> {
+    await this.abandonedClosed;
     for (;;) {
       // O_RDWR because NFS emulates flock with fcntl locks, which need a writable descriptor.
       const handle = await fs.open(this.path, constants.O_RDWR | constants.O_CREAT, 0o666);

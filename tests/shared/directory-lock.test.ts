@@ -1,0 +1,67 @@
+import { closeSync, openSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { flockSync } from 'fs-ext';
+import { DirectoryLock, LockTimeoutError } from '../../shared/directory-lock';
+import { tempDir } from '../support/temp-dir';
+
+let dir: string;
+let remove: () => void;
+beforeEach(() => ({ dir, remove } = tempDir()));
+afterEach(() => {
+  jest.restoreAllMocks();
+  remove();
+});
+
+describe('the directory lock', () => {
+  it('excludes a second holder until the first releases', async () => {
+    const lockFile = path.join(dir, '.counter.lock');
+    const [a, b] = [new DirectoryLock(lockFile), new DirectoryLock(lockFile)];
+    const release = await a.acquire(1000);
+    await expect(b.acquire(100)).rejects.toBeInstanceOf(LockTimeoutError);
+    await release();
+    const releaseB = await b.acquire(1000);
+    await releaseB();
+  });
+
+  // On NFS flock is a POSIX lock of the whole file, owned by the process: closing any
+  // descriptor of the file drops the process's lock, even one taken through another
+  // descriptor. A lock obtained after its caller timed out is closed at once; the next
+  // attempt must not lock through a new descriptor until that close is done, or the close
+  // would silently free the lock the new attempt believes it holds.
+  it('starts a new attempt only once a lock nobody waited for any more is closed', async () => {
+    const lockFile = path.join(dir, '.counter.lock');
+    const events: string[] = [];
+    const realOpen = fsp.open;
+    jest.spyOn(fsp, 'open').mockImplementation(async (...args: Parameters<typeof fsp.open>) => {
+      const handle = await realOpen(...args);
+      events.push('open');
+      const realClose = handle.close.bind(handle);
+      handle.close = async () => {
+        events.push('close started');
+        await sleep(100);
+        await realClose();
+        events.push('close done');
+      };
+      return handle;
+    });
+    const lock = new DirectoryLock(lockFile);
+    const holder = openSync(lockFile, 'a+');
+    flockSync(holder, 'ex');
+    await expect(lock.acquire(50)).rejects.toBeInstanceOf(LockTimeoutError);
+    closeSync(holder);
+    // The abandoned attempt now gets the lock and closes it, nobody waiting for it.
+    while (!events.includes('close started')) await sleep(1);
+
+    const release = await lock.acquire(1000);
+    await release();
+    expect(events).toEqual([
+      'open',
+      'close started',
+      'close done',
+      'open',
+      'close started',
+      'close done',
+    ]);
+  });
+});
