@@ -83,38 +83,29 @@ async function runRound(options: BenchOptions): Promise<Round> {
 
     const bare = await startBaselineServer(options.cpuProfDir);
     for (const c of options.connections) {
-      http.push(await httpPhase(options, 'bare', [bare], 'GET', '/', c));
+      http.push(await httpPhase(options, { key: 'bare', servers: [bare], connections: c }));
     }
     await bare.stop();
 
     const one = await hostOn(options, path.join(work, 'one'), true);
     for (const c of options.connections) {
-      http.push(await httpPhase(options, 'get', [one], 'GET', '/get', c, one.dataDir));
+      http.push(await httpPhase(options, { key: 'get', servers: [one], connections: c }));
     }
     for (const c of options.connections) {
-      http.push(await httpPhase(options, 'post', [one], 'POST', '/increment', c, one.dataDir));
+      http.push(await httpPhase(options, { key: 'post', servers: [one], connections: c }));
     }
     await one.stop();
 
     const single = await hostOn(options, path.join(work, 'no-group-commit'), false);
     for (const c of options.connections) {
-      http.push(
-        await httpPhase(
-          options,
-          'postNoGroupCommit',
-          [single],
-          'POST',
-          '/increment',
-          c,
-          single.dataDir,
-        ),
-      );
+      const spec: PhaseSpec = { key: 'postNoGroupCommit', servers: [single], connections: c };
+      http.push(await httpPhase(options, spec));
     }
     await single.stop();
 
     const sharedDir = path.join(work, 'shared');
     const pair = [await hostOn(options, sharedDir, true), await hostOn(options, sharedDir, true)];
-    http.push(await httpPhase(options, 'postTwoHosts', pair, 'POST', '/increment', top, sharedDir));
+    http.push(await httpPhase(options, { key: 'postTwoHosts', servers: pair, connections: top }));
     await Promise.all(pair.map((host) => host.stop()));
 
     return { inProcess, http };
@@ -140,22 +131,33 @@ async function hostOn(options: BenchOptions, dataDir: string, groupCommit: boole
   return Object.assign(host, { dataDir });
 }
 
+interface PhaseSpec {
+  key: HttpKey;
+  /** Hosts carry their data directory, whose counter is checked; the bare server does not. */
+  servers: Array<ChildServer & { dataDir?: string }>;
+  connections: number;
+}
+
+const ROUTES: Record<HttpKey, { method: Method; route: string }> = {
+  bare: { method: 'GET', route: '/' },
+  get: { method: 'GET', route: '/get' },
+  post: { method: 'POST', route: '/increment' },
+  postNoGroupCommit: { method: 'POST', route: '/increment' },
+  postTwoHosts: { method: 'POST', route: '/increment' },
+};
+
 /**
  * Warm-up by time, then exactly as many requests as the warm-up rate fits in the duration:
  * a run by count ends with every request answered, so the counter can be compared with the
  * 2xx count exactly (a run by time cuts requests off in flight, which may still land).
  */
-async function httpPhase(
-  options: BenchOptions,
-  key: HttpKey,
-  servers: ChildServer[],
-  method: Method,
-  route: string,
-  connections: number,
-  dataDir?: string,
-): Promise<HttpPhase> {
+async function httpPhase(options: BenchOptions, spec: PhaseSpec): Promise<HttpPhase> {
+  const { key, servers, connections } = spec;
+  const { method, route } = ROUTES[key];
   progress(`${key} @${connections}`);
   const urls = servers.map((server) => server.url + route);
+  const dataDir = servers[0].dataDir;
+
   const warmup = await load(urls, method, connections, { seconds: options.warmupSeconds });
   if (warmup.ok === 0) {
     throw new Error(`${method} ${route} answered no 2xx during warm-up (${warmup.non2xx} others)`);
