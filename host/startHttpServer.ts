@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { HostStartupError } from './HostStartupError';
+import { refusalForClientError, refuseOnSocket } from './refuseOnSocket';
 
 /**
  * Timeouts for client connections. Headers must arrive within 15 s and a whole request
@@ -33,9 +35,30 @@ export function startHttpServer(
     keepAliveTimeout: connectionTimeouts.keepAliveTimeoutMs,
     connectionsCheckingInterval: connectionTimeouts.checkIntervalMs,
   });
-  server.on('request', onRequest);
+  const responses = new WeakMap<Duplex, ServerResponse>();
+  const track = (req: IncomingMessage, res: ServerResponse) => {
+    responses.set(req.socket, res);
+    onRequest(req, res);
+  };
+  server.on('request', track);
   // Answering `Expect: 100-continue` is left to the handler, which refuses oversized bodies first.
-  server.on('checkContinue', onRequest);
+  server.on('checkContinue', track);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // As Node itself does: never write into a response already under way on this connection.
+    const res = responses.get(socket);
+    if (err.code === 'ECONNRESET' || (res && res.headersSent && !res.writableFinished)) {
+      socket.destroy();
+    } else {
+      refuseOnSocket(socket, refusalForClientError(err.code));
+    }
+  });
+  // No function is a proxy; without this listener Node drops CONNECT without an answer.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
+    refuseOnSocket(socket, {
+      status: 405,
+      message: 'CONNECT is not supported: this server answers the counter API, it is no proxy',
+    }),
+  );
 
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
