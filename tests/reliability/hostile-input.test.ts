@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { tempDir } from '../support/temp-dir';
 import { CounterClient, startLoad, valueOf } from './support/counter-client';
+import { reportFigures } from './support/figures';
 import { HostGroup } from './support/hosts';
 import { bytewise, rawExchange, type RawReply } from './support/raw-http';
 
@@ -16,6 +17,8 @@ let group: HostGroup;
 let url: string;
 let port: number;
 let client: CounterClient;
+// Requests the properties sent, shrinking included.
+const sent = { steps: 0, routing: 0 };
 
 beforeAll(async () => {
   dir = tempDir('rusty-counter-hostile-');
@@ -28,6 +31,9 @@ afterAll(async () => {
   client?.close();
   await group?.stopAll();
   dir?.remove();
+  reportFigures(
+    `hostile input: ${sent.steps} generated step/body/content-type requests, ${sent.routing} generated method/path requests, none answered 5xx`,
+  );
 });
 
 /** An error answer as the SPEC has it: a 4xx, JSON `{"error": "<words>"}`. */
@@ -276,6 +282,7 @@ describe('hostile input over HTTP', () => {
         async (route, { query, step: queryStep }, body) => {
           // Read afresh: a failed run (and fast-check's shrinking replays) may have changed it.
           let current = await client.get(url);
+          sent.steps += 1;
           const headers: Record<string, string> = {};
           if (body.contentType !== undefined) headers['content-type'] = body.contentType;
           const reply = await client.send(`${url}/${route}${query ? `?${query}` : ''}`, {
@@ -376,6 +383,7 @@ describe('unknown methods and paths over HTTP', () => {
     await fc.assert(
       fc.asyncProperty(routingArb, async ({ method, path }) => {
         const before = await client.get(url);
+        sent.routing += 1;
         const reply = await client.send(`${url}${path.startsWith('/') ? path : `/${path}`}`, {
           method,
         });

