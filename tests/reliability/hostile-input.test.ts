@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { tempDir } from '../support/temp-dir';
-import { CounterClient, startLoad, valueOf } from './support/counter-client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CounterClient, startLoad, valueOf, type ChangeRecord } from './support/counter-client';
 import { reportFigures } from './support/figures';
 import { HostGroup } from './support/hosts';
 import { bytewise, rawExchange, type RawReply } from './support/raw-http';
@@ -538,13 +539,25 @@ describe('clients that trickle their requests byte by byte', () => {
       }),
     );
 
-    const others = await startLoad({
+    const load = startLoad({
       client,
       concurrency: 8,
       next: (i) => (i < 100 ? { target: 0, kind: 'increment', by: 1n } : undefined),
       urlOf: () => url,
-    }).done;
+    });
+    // A generous bound, only so that a server blocked by the tricklers fails here rather
+    // than at the test timeout.
+    const bound = new AbortController();
+    const others = await Promise.race([
+      load.done,
+      sleep(20_000, undefined, { signal: bound.signal }).then(
+        () => load.stop().then((): ChangeRecord[] => []),
+        () => [],
+      ),
+    ]);
+    bound.abort();
     othersServed();
+    expect(others).toHaveLength(100);
     expect(others.filter((r) => r.status !== 200)).toEqual([]);
 
     const slow = await Promise.all(tricklers);
