@@ -261,7 +261,7 @@ describe('the standalone image, assembled from its COPY steps', () => {
 
     // What `docker stop` does: SIGTERM, and the host drains and stops by itself.
     await stopGroup(proc, proc.pid ?? 0);
-    expect(output).toMatch(/SIGTERM: stopping[\s\S]*\bstopped\b/);
+    expect(output).toMatch(/SIGTERM: stopped listening[\s\S]*\bstopped\b/);
   }, 60_000);
 });
 
