@@ -14,7 +14,7 @@ export async function decrement(
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
   try {
-    requireKey(request, getConfig().writeKey, 'changing the counter');
+    requireKey(request, 'changing the counter', getConfig().writeKey);
     const step = await readStep(request);
     return valueResponse(await getStore().add(-step, warnTo(context)));
   } catch (error) {

@@ -13,7 +13,8 @@ export async function getValue(
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
   try {
-    requireKey(request, getConfig().readKey, 'reading the counter');
+    const { readKey, writeKey } = getConfig();
+    requireKey(request, 'reading the counter', readKey, writeKey);
     return valueResponse(await getStore().read(warnTo(context)));
   } catch (error) {
     return errorResponse(error, context);

@@ -7,13 +7,24 @@ import { CounterError } from './errors';
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
 /**
- * Demands `Authorization: Bearer <key>` when a key is configured; with no key the
- * endpoint is open. The key is compared in constant time and never logged.
+ * Demands `Authorization: Bearer <key>` when `key` is configured (with no key the endpoint
+ * is open); `alsoAccepted` keys open it too, so the write key can also read. Keys are
+ * compared in constant time, all of them every time, and never logged.
  */
-export function requireKey(request: HttpRequest, key: string | undefined, purpose: string): void {
+export function requireKey(
+  request: HttpRequest,
+  purpose: string,
+  key: string | undefined,
+  ...alsoAccepted: Array<string | undefined>
+): void {
   if (key === undefined) return;
   const match = /^Bearer[ ]+(.+)$/i.exec(request.headers.get('authorization') ?? '');
-  if (match && timingSafeEqual(digest(match[1].trim()), digest(key))) return;
+  if (match) {
+    const given = digest(match[1].trim());
+    const accepted = [key, ...alsoAccepted].filter((k): k is string => k !== undefined);
+    const matches = accepted.map((k) => timingSafeEqual(given, digest(k)));
+    if (matches.includes(true)) return;
+  }
   throw new CounterError(
     'unauthorized',
     `${purpose} needs the header "Authorization: Bearer <key>" with the configured key`,

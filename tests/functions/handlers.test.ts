@@ -247,6 +247,15 @@ describe('the write and read keys', () => {
     expect((await get()).status).toBe(401);
     expect((await get({ headers: { authorization: 'Bearer peek' } })).status).toBe(200);
   });
+
+  it('lets the write key read too, and keeps the read key from writing', async () => {
+    process.env.COUNTER_READ_KEY = 'peek';
+    process.env.COUNTER_WRITE_KEY = 'poke';
+    resetServices();
+    expect((await get({ headers: { authorization: 'Bearer poke' } })).status).toBe(200);
+    expect((await inc({ headers: { authorization: 'Bearer peek' } })).status).toBe(401);
+    expect((await inc({ headers: { authorization: 'Bearer poke' } })).status).toBe(200);
+  });
 });
 
 describe('GET /health', () => {
