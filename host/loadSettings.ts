@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { HostStartupError } from './HostStartupError';
-import { isJsonObject } from './isJsonObject';
+import { isJsonObject, parseJsonObject } from './isJsonObject';
 
 /** The `Host` section of local.settings.json that the offline host honours. */
 export interface LocalHostSettings {
@@ -38,13 +38,7 @@ interface LocalSettings {
 export function parseLocalSettings(text: string | undefined, file: string): LocalSettings {
   const empty: LocalSettings = { values: {}, host: { corsCredentials: false } };
   if (text === undefined) return empty;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new HostStartupError(`${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  if (!isJsonObject(json)) throw new HostStartupError(`${file} must hold a JSON object`);
+  const json = parseJsonObject(text, file);
   if (json.IsEncrypted === true) {
     throw new HostStartupError(
       `${file} is encrypted ("IsEncrypted": true); the offline host cannot decrypt it. Run "func settings decrypt" or set "IsEncrypted": false`,

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RpcLogLevel } from './coreTypes';
 import { HostStartupError } from './HostStartupError';
-import { isJsonObject } from './isJsonObject';
+import { isJsonObject, parseJsonObject } from './isJsonObject';
 import { parseLogLevel } from './logger';
 
 /** The parts of host.json the offline host honours. */
@@ -26,13 +26,7 @@ export async function readHostJson(appRoot: string): Promise<HostJson> {
 }
 
 export function parseHostJson(text: string, file: string): HostJson {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new HostStartupError(`${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  if (!isJsonObject(json)) throw new HostStartupError(`${file} must hold a JSON object`);
+  const json = parseJsonObject(text, file);
 
   const http = objectAt(json, ['extensions', 'http']);
   const prefix = http?.routePrefix ?? 'api';
