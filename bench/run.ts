@@ -82,6 +82,7 @@ async function runRound(options: BenchOptions): Promise<Round> {
     const inProcess = await runInProcess(options, top);
 
     const bare = await startBaselineServer(options.cpuProfDir);
+    await warmUp(options, bare.url, ['bare'], top);
     for (const c of options.connections) {
       http.push(await httpPhase(options, { key: 'bare', servers: [bare], connections: c }));
     }
@@ -117,7 +118,7 @@ async function runRound(options: BenchOptions): Promise<Round> {
 
 async function hostOn(options: BenchOptions, dataDir: string, groupCommit: boolean) {
   await fs.mkdir(dataDir, { recursive: true });
-  // Present from the start, so the readiness probe does not log a healing warning.
+  // Present from the start, so that no phase begins by healing a missing data.bin.
   await fs.writeFile(path.join(dataDir, DATA_FILE), '0', { flag: 'wx' }).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   });
@@ -128,7 +129,21 @@ async function hostOn(options: BenchOptions, dataDir: string, groupCommit: boole
     cpuProfDir: options.cpuProfDir,
     nodeFlags: options.hostNodeFlags,
   });
+  const top = options.connections[options.connections.length - 1];
+  await warmUp(options, host.url, ['get', 'post'], top);
   return Object.assign(host, { dataDir });
+}
+
+/**
+ * Load on a fresh server before anything is measured. The host's request path (the
+ * programming model, undici, web streams) takes thousands of requests to be optimised by
+ * the JIT; without this the first phase, at one connection, would measure a cold process.
+ */
+async function warmUp(options: BenchOptions, url: string, keys: HttpKey[], connections: number) {
+  for (const key of keys) {
+    const { method, route } = ROUTES[key];
+    await load([url + route], method, connections, { seconds: options.warmupSeconds });
+  }
 }
 
 interface PhaseSpec {
