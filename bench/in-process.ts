@@ -35,10 +35,7 @@ export type InProcessKey =
  * Baseline (c): the store's changes/s without HTTP, against SQLite with a durable commit per
  * change, and against the disk itself. Each measurement starts from 0 in a fresh directory.
  */
-export async function measureInProcess(
-  seconds: number,
-  concurrency: number,
-): Promise<InProcessResult[]> {
+async function measureInProcess(seconds: number, concurrency: number): Promise<InProcessResult[]> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'counter-bench-'));
   let n = 0;
   const fresh = () => mkdtempSync(path.join(root, `${n++}-`));

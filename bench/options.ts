@@ -20,7 +20,7 @@ export interface BenchOptions {
   hostNodeFlags: string[];
 }
 
-export const USAGE = `usage: node dist/bench/run.js [options]
+const USAGE = `usage: node dist/bench/run.js [options]
   --duration=S       measured seconds per HTTP phase (env BENCH_DURATION, default 5)
   --rounds=N         repeat everything N times and report medians (env BENCH_ROUNDS, default 3)
   --connections=L    comma-separated connection counts (default 1,16,64)
