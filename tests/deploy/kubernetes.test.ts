@@ -8,7 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import { projectRoot } from '../support/host-process';
 import { envOf, readStages, stageNamed } from './support/dockerfile';
 import { shutdownTimesOf } from './support/shutdown';
-import { typeErrors } from './support/typecheck';
+import { misspell, typeErrors } from './support/typecheck';
 
 const directory = path.join(projectRoot, 'deploy/kubernetes');
 const documents = readdirSync(directory)
@@ -55,11 +55,6 @@ const containerPort = (port: number | string | undefined) =>
 function typeOf({ apiVersion, kind }: Resource): string {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['core', apiVersion];
   return `import('kubernetes-types/${group.split('.')[0]}/${version}').${kind}`;
-}
-
-/** A copy of `resource` with the key `from` renamed to `to` wherever it occurs. */
-function misspell(resource: Resource, from: string, to: string): Resource {
-  return JSON.parse(JSON.stringify(resource).replaceAll(`"${from}":`, `"${to}":`)) as Resource;
 }
 
 const misspellings: { resource: Resource; from: string; to: string }[] = [

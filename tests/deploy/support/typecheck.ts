@@ -73,3 +73,8 @@ export function typeErrors(checks: TypeCheck[]): string[][] {
   }
   return errors;
 }
+
+/** A copy of `value` with every property named `from` renamed to `to`: a misspelt manifest. */
+export function misspell<T>(value: T, from: string, to: string): T {
+  return JSON.parse(JSON.stringify(value).replaceAll(`"${from}":`, `"${to}":`)) as T;
+}
