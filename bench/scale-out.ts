@@ -20,9 +20,9 @@ import { median } from './stats';
  */
 const APP_ROOT = path.resolve(__dirname, '..', '..');
 const WARM_UP_SECONDS = 2;
-// A commit in flight when the warm-up cuts its connections still lands; after a quiet spell
-// this long, data.bin holds every change of the warm-up.
-const SETTLE_MS = 250;
+// A commit in flight when the warm-up cuts its connections still lands, later on a busy
+// machine; once the value has stood still this long, every change of the warm-up is in.
+const SETTLE_MS = 500;
 
 interface Options {
   processes: number[];
@@ -100,8 +100,7 @@ async function measure(count: number, layout: Layout, options: Options): Promise
     // measured run needs to last about `seconds`; a run by amount is answered in full, so
     // the data files can be checked against the acknowledged count exactly.
     const warmUp = await load(urls, 'POST', options.connections, { seconds: WARM_UP_SECONDS });
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    const before = await totalValue(dirs);
+    const before = await settledValue(dirs);
     const amount = Math.max(
       options.connections * 10,
       Math.round((warmUp.ok / WARM_UP_SECONDS) * options.seconds),
@@ -127,6 +126,16 @@ async function measure(count: number, layout: Layout, options: Options): Promise
   } finally {
     await Promise.all(hosts.map((host) => host.stop()));
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function settledValue(dirs: string[]): Promise<bigint> {
+  let previous = await totalValue(dirs);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    const current = await totalValue(dirs);
+    if (current === previous) return current;
+    previous = current;
   }
 }
 
