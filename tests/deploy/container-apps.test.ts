@@ -8,6 +8,7 @@ import {
   type Container,
   type ContainerAppProbe,
   type Ingress,
+  type RegistryCredentials,
   type Scale,
   type Volume,
 } from '@azure/arm-appcontainers';
@@ -24,9 +25,14 @@ const document = parseDocument(readFileSync(file, 'utf8'));
 /** The resource in its REST form; the SDK's types name the same objects, flattened. */
 interface ContainerAppResource {
   location: string;
+  identity: { type: string; userAssignedIdentities: Record<string, object> };
   properties: {
     managedEnvironmentId: string;
-    configuration: { activeRevisionsMode: string; ingress: Ingress };
+    configuration: {
+      activeRevisionsMode: string;
+      ingress: Ingress;
+      registries: RegistryCredentials[];
+    };
     template: {
       terminationGracePeriodSeconds: number;
       containers: Container[];
@@ -105,6 +111,12 @@ describe('deploy/container-apps/containerapp.yaml', () => {
     const givesUpAfter = (type: string) =>
       (probe(type)?.periodSeconds ?? 10) * (probe(type)?.failureThreshold ?? 3);
     expect(givesUpAfter('Liveness')).toBeGreaterThan(givesUpAfter('Readiness'));
+  });
+
+  it('pulls its image from the registry it names, with an identity the app has', () => {
+    const [registry] = configuration.registries;
+    expect(container.image?.startsWith(`${registry.server}/`)).toBe(true);
+    expect(Object.keys(app.identity.userAssignedIdentities)).toContain(registry.identity);
   });
 
   it('runs an image built from one of the Dockerfile targets', () => {
