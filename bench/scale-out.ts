@@ -35,6 +35,7 @@ interface Options {
 type Layout = 'shared' | 'separate';
 
 interface Run {
+  round: number;
   processes: number;
   layout: Layout;
   changesPerSecond: number;
@@ -84,7 +85,11 @@ async function readValue(dataDir: string): Promise<bigint> {
  * or each on its own. The second layout is the control: what `count` processes cost on this
  * machine without sharing a lock.
  */
-async function measure(count: number, layout: Layout, options: Options): Promise<Run> {
+async function measure(
+  count: number,
+  layout: Layout,
+  options: Options,
+): Promise<Omit<Run, 'round'>> {
   const dirs = Array.from({ length: layout === 'shared' ? 1 : count }, () =>
     mkdtempSync(path.join(os.tmpdir(), 'counter-scale-out-')),
   );
@@ -152,17 +157,36 @@ const summary = (runs: Run[]) => {
   );
 };
 
+/**
+ * The median over rounds of `run`'s rate divided by `base`'s in the same round: runs of one
+ * round are minutes apart at most, so the ratio is steadier than the rates on a busy machine.
+ */
+function medianRatio(runs: Run[], base: Run[]): string {
+  const ratios = runs.flatMap((run) => {
+    const other = base.find((candidate) => candidate.round === run.round);
+    return other ? [run.changesPerSecond / other.changesPerSecond] : [];
+  });
+  return `${median(ratios).toFixed(2)}×`;
+}
+
 function renderTable(runs: Run[], options: Options): string {
   const lines = [
-    '| host processes | connections each | one shared directory: changes/s, median (min–max) | p50 ms | p99 ms | control, a directory each: changes/s | p50 ms | p99 ms |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| host processes | connections each | one shared directory: changes/s, median (min–max) | p50 ms | p99 ms | ÷ 1 process, same round | control, a directory each: changes/s | p50 ms | p99 ms | shared ÷ control, same round |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
+  const select = (count: number, layout: Layout) =>
+    runs.filter((run) => run.processes === count && run.layout === layout);
+  const single = select(1, 'shared');
   for (const count of options.processes) {
-    const mine = (layout: Layout) =>
-      runs.filter((run) => run.processes === count && run.layout === layout);
-    const control = count === 1 ? '(the same run) | – | –' : summary(mine('separate'));
+    const shared = select(count, 'shared');
+    const separate = select(count, 'separate');
+    const control =
+      count === 1
+        ? '(the same run) | – | – | –'
+        : `${summary(separate)} | ${medianRatio(shared, separate)}`;
     lines.push(
-      `| ${count} | ${options.connections / count} | ${summary(mine('shared'))} | ${control} |`,
+      `| ${count} | ${options.connections / count} | ${summary(shared)} | ` +
+        `${medianRatio(shared, single)} | ${control} |`,
     );
   }
   return lines.join('\n');
@@ -182,7 +206,7 @@ async function main(): Promise<void> {
   // Rounds interleave the process counts, so a slow spell of a shared machine touches all.
   for (let round = 1; round <= options.rounds; round++) {
     for (const [count, layout] of plan(options)) {
-      const run = await measure(count, layout, options);
+      const run = { round, ...(await measure(count, layout, options)) };
       process.stderr.write(
         `round ${round}: ${count} process(es), ${layout} directory: ` +
           `${run.changesPerSecond.toFixed(0)} changes/s (${run.acknowledged} in ` +
