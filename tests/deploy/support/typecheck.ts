@@ -50,10 +50,7 @@ export function typeErrors(checks: TypeCheck[]): string[][] {
   const program = ts.createProgram([checkFile], options, host);
   const file = program.getSourceFile(checkFile);
   if (!file) throw new Error('the compiler did not read the generated check file');
-  const diagnostics = [
-    ...program.getSyntacticDiagnostics(file),
-    ...ts.getPreEmitDiagnostics(program, file),
-  ];
+  const diagnostics = ts.getPreEmitDiagnostics(program, file);
 
   // Which declaration each diagnostic falls in, by the line it starts on.
   const firstLines: number[] = [];
