@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import Ajv2020 from 'ajv/dist/2020';
 import { openApiDocument } from '../shared/openapi';
+import { type HttpReply, request, type RequestOptions } from './support/http';
 
 /**
  * Checks an answer the service gave against `GET /openapi.json` (the same document, from
@@ -90,4 +91,17 @@ export function expectConformant(method: string, url: string, reply: Reply): voi
       `${label}: the body ${reply.text.slice(0, 200)} does not match openapi.json: ${ajv.errorsText(validate.errors)}`,
     );
   }
+}
+
+/**
+ * `request` from tests/support/http, with every answer checked by `expectConformant` except
+ * the host's own 404 for a path no function serves, which is not part of the app's API.
+ */
+export async function conformantRequest(
+  url: string,
+  options: RequestOptions = {},
+): Promise<HttpReply> {
+  const reply = await request(url, options);
+  if (reply.status !== 404) expectConformant(options.method ?? 'GET', url, reply);
+  return reply;
 }
