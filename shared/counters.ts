@@ -42,6 +42,7 @@ export class Counters {
   private readonly stores = new Map<string, CounterStore>();
   // DirectoryLock is a lock between processes; within this one, creations queue here first.
   private creationTail: Promise<unknown> = Promise.resolve();
+  private dataDirSeen = false;
 
   constructor(private readonly options: CountersOptions) {
     this.defaultCounter = new CounterStore(options);
@@ -129,7 +130,7 @@ export class Counters {
   private async createUnderLock(name: string): Promise<void> {
     let release: (() => Promise<void>) | undefined;
     try {
-      await fs.mkdir(this.countersDir, { recursive: true });
+      await this.makeCountersDir();
       release = await this.creationLock.acquire(this.options.lockTimeoutMs ?? 5000);
       const dir = path.join(this.countersDir, name);
       if (await exists(dir)) return;
@@ -147,6 +148,22 @@ export class Counters {
     } finally {
       await release?.();
     }
+  }
+
+  /**
+   * The data directory is made when missing only at this process's first creation, as the
+   * default counter does: if it vanishes later (a volume unmounted), recreating it empty
+   * would hide the real counters, so that is a 503 instead.
+   */
+  private async makeCountersDir(): Promise<void> {
+    if (!this.dataDirSeen) {
+      await fs.mkdir(this.countersDir, { recursive: true });
+      this.dataDirSeen = true;
+      return;
+    }
+    await fs.mkdir(this.countersDir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
   }
 
   private async existingNames(): Promise<string[]> {

@@ -100,7 +100,8 @@ describe('GET, POST /increment and /decrement with a name', () => {
 
 describe('PUT /set', () => {
   it('answers 401 without the admin key, and with a wrong one, changing nothing', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }]) {
+    const noKey: Record<string, string> = {};
+    for (const headers of [noKey, { authorization: 'Bearer wrong' }]) {
       const reply = await put('/set/visits?value=7', headers);
       expect(reply.status).toBe(401);
       expect(reply.headers['www-authenticate']).toMatch(/^Bearer/);

@@ -189,3 +189,13 @@ describe('backups of named counters', () => {
     expect(existsSync(path.join(dir, COUNTERS_DIR, 'Not.A.Name', 'backup.bin'))).toBe(false);
   });
 });
+
+describe('a data directory that vanishes', () => {
+  it('answers storageUnavailable rather than recreate it for a new named counter', async () => {
+    const counters = countersIn();
+    await counters.add('first', 1n);
+    remove();
+    await expect(kindOf(counters.add('second', 1n))).resolves.toBe('storageUnavailable');
+    expect(existsSync(dir)).toBe(false);
+  });
+});
