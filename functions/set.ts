@@ -18,7 +18,10 @@ export async function setValue(
     requireAdminKey(request, getConfig().adminKey);
     const name = parseCounterName(request.params.name);
     const value = await readSetValue(request);
-    return valueResponse(await getCounters().set(name, value, warnTo(context)));
+    const result = await getCounters().set(name, value, warnTo(context));
+    // Setting can erase a count, so each one leaves a line in the log (never the key).
+    context.log(`set ${name === undefined ? 'the default counter' : `"${name}"`} to ${value}`);
+    return valueResponse(result);
   } catch (error) {
     return errorResponse(error, context);
   }

@@ -13,6 +13,7 @@ type Handler = (request: HttpRequest, context: InvocationContext) => Promise<Htt
 
 let dir: string;
 let remove: () => void;
+let logs: string[];
 
 beforeEach(() => {
   ({ dir, remove } = tempDir());
@@ -23,6 +24,7 @@ beforeEach(() => {
   delete process.env.COUNTER_WRITE_KEY;
   delete process.env.COUNTER_READ_KEY;
   resetServices();
+  logs = [];
 });
 afterEach(() => {
   delete process.env.COUNTER_ADMIN_KEY;
@@ -46,7 +48,9 @@ async function call(handler: Handler, method: string, init: Call = {}) {
     params: init.name === undefined ? {} : { name: init.name },
     body: init.body === undefined ? undefined : { string: init.body },
   });
-  const context = new InvocationContext({ logHandler: () => undefined });
+  const context = new InvocationContext({
+    logHandler: (_level, ...args) => logs.push(args.map(String).join(' ')),
+  });
   const response = await handler(request, context);
   const text = typeof response.body === 'string' ? response.body : '';
   return { status: response.status ?? 200, text, json: JSON.parse(text) as unknown };
@@ -107,6 +111,12 @@ describe('PUT /set', () => {
     });
     expect(reply).toMatchObject({ status: 200, text: '{"value":-9007199254740993}' });
     expect(readFileSync(named('migrated', 'data.bin'), 'latin1')).toBe('-9007199254740993');
+  });
+
+  it('logs each set with the counter and the value, never the key', async () => {
+    await call(setValue, 'PUT', { name: 'Audited', query: '?value=12', headers: ADMIN });
+    expect(logs).toContain('set "audited" to 12');
+    expect(logs.join('\n')).not.toContain('admin-secret');
   });
 
   it('sets the default counter from ?value=', async () => {

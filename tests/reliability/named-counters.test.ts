@@ -212,7 +212,13 @@ describe('a full disk under several named counters', () => {
         expect(reply.headers['retry-after']).toMatch(/^[0-9]+$/);
         expect(await read(url, id)).toBe(5n);
       }
+      // A name first changed on the full disk is refused too, and starts from 0 later.
+      const fresh = await client.send(`${url}/increment/fresh`, { method: 'POST' });
+      expect(fresh.status).toBe(503);
       rmSync(filler);
+      expect((await client.send(`${url}/increment/fresh`, { method: 'POST' })).text).toBe(
+        '{"value":1}',
+      );
       for (const id of ALL) {
         const reply = await client.send(`${url}${routeOf('increment', id)}`, { method: 'POST' });
         expect(reply.text).toBe('{"value":6}');
