@@ -51,10 +51,15 @@ export class Counters {
   }
 
   /** The value of a counter (`undefined`: the default one); a never-changed name reads 0. */
-  read(name: string | undefined, warn?: Warn): Promise<bigint> {
+  async read(name: string | undefined, warn?: Warn): Promise<bigint> {
     if (name === undefined) return this.defaultCounter.read(warn);
-    // Reads of names that do not exist must not grow the map: anyone can send them.
-    return (this.stores.get(name) ?? this.newStore(name)).read(warn);
+    const known = this.stores.get(name);
+    if (known) return known.read(warn);
+    // Only counters that exist are remembered: anyone can send reads of any name.
+    const store = this.newStore(name);
+    const value = await store.read(warn);
+    if (store.hasDirectory && !this.stores.has(name)) this.stores.set(name, store);
+    return value;
   }
 
   add(name: string | undefined, delta: bigint, warn?: Warn): Promise<bigint> {
