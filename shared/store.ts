@@ -33,7 +33,7 @@ type FileState =
   { state: 'valid'; value: bigint } | { state: 'missing' } | { state: 'corrupt'; reason: string };
 
 /** A change adds a delta or, for `PUT /set`, replaces the value. */
-export type Operation = { add: bigint } | { set: bigint };
+type Operation = { add: bigint } | { set: bigint };
 
 interface Change {
   operation: Operation;
