@@ -122,6 +122,28 @@ describe('many writers on several named counters', () => {
   });
 });
 
+describe('the cap on named counters across processes', () => {
+  it('lets four hosts creating 40 counters at once create exactly COUNTER_MAX_NAMED of them', async () => {
+    const dataDir = path.join(sandbox.dir, 'data');
+    const group = await HostGroup.start(4, { dataDir, env: { COUNTER_MAX_NAMED: '10' } });
+    try {
+      const replies = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          client.send(`${group.urls[i % 4]}/increment/new-${i}`, { method: 'POST' }),
+        ),
+      );
+      const statuses = replies.map((reply) => reply.status).sort();
+      expect(statuses).toEqual([...Array(10).fill(200), ...Array(30).fill(507)]);
+      const created = readdirSync(path.join(dataDir, 'counters')).filter((n) => !n.startsWith('.'));
+      expect(created).toHaveLength(10);
+      // Exactly the counters that were answered 200 exist, each at 1.
+      for (const name of created) expect(readFileSync(fileOf(dataDir, name), 'latin1')).toBe('1');
+    } finally {
+      await group.stopAll();
+    }
+  });
+});
+
 describe('SIGKILL across named counters', () => {
   it('loses no acknowledged change on any counter when a host is killed mid-load', async () => {
     const dataDir = path.join(sandbox.dir, 'data');
