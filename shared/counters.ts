@@ -47,7 +47,9 @@ export class Counters {
   constructor(private readonly options: CountersOptions) {
     this.defaultCounter = new CounterStore(options);
     this.countersDir = path.join(this.defaultCounter.dataDir, COUNTERS_DIR);
-    this.creationLock = new DirectoryLock(path.join(this.countersDir, CREATION_LOCK_FILE));
+    // Named counters and creation poll for their locks, so that this process never has more
+    // than one flock(2) asleep on a worker thread (the default counter's).
+    this.creationLock = new DirectoryLock(path.join(this.countersDir, CREATION_LOCK_FILE), 'poll');
   }
 
   /** The value of a counter (`undefined`: the default one); a never-changed name reads 0. */
@@ -118,6 +120,7 @@ export class Counters {
       ...this.options,
       dataDir: path.join(this.countersDir, name),
       createDirectory: () => this.createNamed(name),
+      lockWait: 'poll',
     });
   }
 

@@ -3,7 +3,7 @@ import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CounterError, storageUnavailable } from './errors';
 import { isInRange, parseStoredValue } from './counter-value';
-import { DirectoryLock, LockTimeoutError } from './directory-lock';
+import { DirectoryLock, LockTimeoutError, type LockWait } from './directory-lock';
 
 export type Warn = (message: string) => void;
 
@@ -19,6 +19,8 @@ export interface StoreOptions {
    * creates nothing. Without it, the directory is made at the first call of any kind.
    */
   createDirectory?: () => Promise<void>;
+  /** How this counter's lock is waited for (see DirectoryLock); default 'block'. */
+  lockWait?: LockWait;
 }
 
 export const DATA_FILE = 'data.bin';
@@ -67,7 +69,7 @@ export class CounterStore {
     this.dataDir = path.resolve(options.dataDir);
     this.dataPath = path.join(this.dataDir, DATA_FILE);
     this.backupPath = path.join(this.dataDir, BACKUP_FILE);
-    this.lock = new DirectoryLock(path.join(this.dataDir, LOCK_FILE));
+    this.lock = new DirectoryLock(path.join(this.dataDir, LOCK_FILE), options.lockWait);
     this.groupCommit = options.groupCommit ?? true;
     this.lockTimeoutMs = options.lockTimeoutMs ?? 5000;
     this.defaultWarn = options.warn ?? ((message) => console.warn(message));

@@ -92,6 +92,28 @@ describe('named counters', () => {
     await expect(counters.add('held', 1n)).resolves.toBe(2n);
   });
 
+  it('changes a free counter while this process waits on more busy locks than it has worker threads', async () => {
+    // libuv has four worker threads. If each wait on a busy lock slept in one, eight waits
+    // would take them all and no file operation, not even for a free counter, could run.
+    const counters = countersIn(10_000, 2000);
+    const busy = Array.from({ length: 8 }, (_, i) => `busy-${i}`);
+    for (const name of [...busy, 'free']) await counters.add(name, 1n);
+    const held = busy.map((name) => {
+      const fd = openSync(named(name, LOCK_FILE), 'r+');
+      flockSync(fd, 'ex');
+      return fd;
+    });
+    const waiting = busy.map((name) => kindOf(counters.add(name, 1n)));
+    try {
+      await expect(counters.add('free', 1n)).resolves.toBe(2n);
+    } finally {
+      held.forEach((fd) => closeSync(fd));
+    }
+    for (const outcome of await Promise.all(waiting)) {
+      expect(['resolved', 'storageUnavailable']).toContain(outcome);
+    }
+  });
+
   it('heals a named counter from its own backup.bin when its data.bin is corrupt', async () => {
     const counters = countersIn();
     await counters.add('page', 9n);
