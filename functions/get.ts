@@ -5,8 +5,9 @@ import {
   type InvocationContext,
 } from '@azure/functions';
 import { requireKey } from '../shared/auth';
+import { parseCounterName } from '../shared/counter-name';
 import { errorResponse, valueResponse } from '../shared/http-response';
-import { getConfig, getStore, warnTo } from '../shared/services';
+import { getConfig, getCounters, warnTo } from '../shared/services';
 
 export async function getValue(
   request: HttpRequest,
@@ -14,11 +15,17 @@ export async function getValue(
 ): Promise<HttpResponseInit> {
   try {
     const { readKey, writeKey } = getConfig();
-    requireKey(request, 'reading the counter', readKey, writeKey);
-    return valueResponse(await getStore().read(warnTo(context)));
+    requireKey(request, 'reading a counter', readKey, writeKey);
+    const name = parseCounterName(request.params.name);
+    return valueResponse(await getCounters().read(name, warnTo(context)));
   } catch (error) {
     return errorResponse(error, context);
   }
 }
 
-app.http('get', { route: 'get', methods: ['GET'], authLevel: 'anonymous', handler: getValue });
+app.http('get', {
+  route: 'get/{name?}',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: getValue,
+});

@@ -1,7 +1,7 @@
 import { app, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { CounterError } from '../shared/errors';
 import { errorResponse, jsonResponse } from '../shared/http-response';
-import { getStore, warnTo } from '../shared/services';
+import { getCounters, warnTo } from '../shared/services';
 
 /**
  * Ready when the data directory takes writes and the value can be read (healing it if
@@ -11,7 +11,7 @@ export async function health(
   _request: unknown,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const store = getStore();
+  const store = getCounters().defaultCounter;
   try {
     await store.probeWritable();
     await store.read(warnTo(context));

@@ -30,3 +30,17 @@ export function requireKey(
     `${purpose} needs the header "Authorization: Bearer <key>" with the configured key`,
   );
 }
+
+/**
+ * `PUT /set` can erase any count, so it is never open: with no admin key configured it is
+ * disabled (403), and otherwise it needs exactly that key (401).
+ */
+export function requireAdminKey(request: HttpRequest, adminKey: string | undefined): void {
+  if (adminKey === undefined) {
+    throw new CounterError(
+      'forbidden',
+      'setting a counter is disabled; configure COUNTER_ADMIN_KEY to enable PUT /set',
+    );
+  }
+  requireKey(request, 'setting a counter', adminKey);
+}

@@ -12,6 +12,10 @@ export interface CounterConfig {
   lockTimeoutMs: number;
   writeKey?: string;
   readKey?: string;
+  /** Without it `PUT /set` is disabled (403), never open. */
+  adminKey?: string;
+  /** How many named counters may exist; 0 turns named counters off. */
+  maxNamed: number;
 }
 
 /** Raised for a setting that cannot be used; the message names the setting and the fix. */
@@ -55,12 +59,18 @@ export function loadConfig(env: Env = process.env, appRoot = findAppRoot()): Cou
     configFile,
     backupSchedule: backupScheduleFrom(setting('BACKUP_SCHEDULE'), json, configFile),
     groupCommit: parseBoolean('COUNTER_GROUP_COMMIT', setting('COUNTER_GROUP_COMMIT') ?? 'true'),
-    lockTimeoutMs: parsePositiveInt(
+    lockTimeoutMs: parseWholeNumber(
       'COUNTER_LOCK_TIMEOUT_MS',
       setting('COUNTER_LOCK_TIMEOUT_MS') ?? '5000',
+      { min: 1, unit: 'milliseconds' },
     ),
     writeKey: setting('COUNTER_WRITE_KEY'),
     readKey: setting('COUNTER_READ_KEY'),
+    adminKey: setting('COUNTER_ADMIN_KEY'),
+    maxNamed: parseWholeNumber('COUNTER_MAX_NAMED', setting('COUNTER_MAX_NAMED') ?? '10000', {
+      min: 0,
+      unit: 'counters',
+    }),
   };
 }
 
@@ -167,9 +177,13 @@ function parseBoolean(name: string, value: string): boolean {
   throw new ConfigError(`${name} must be true or false; got "${value}"`);
 }
 
-function parsePositiveInt(name: string, value: string): number {
-  if (!/^[0-9]+$/.test(value) || Number(value) < 1) {
-    throw new ConfigError(`${name} must be a whole number of milliseconds above 0; got "${value}"`);
+function parseWholeNumber(
+  name: string,
+  value: string,
+  { min, unit }: { min: number; unit: string },
+): number {
+  if (!/^[0-9]{1,15}$/.test(value) || Number(value) < min) {
+    throw new ConfigError(`${name} must be a whole number of ${unit} from ${min}; got "${value}"`);
   }
   return Number(value);
 }

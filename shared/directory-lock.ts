@@ -13,6 +13,33 @@ export class LockTimeoutError extends Error {
 const lockExclusive = (fd: number) =>
   new Promise<void>((resolve, reject) => flock(fd, 'ex', (err) => (err ? reject(err) : resolve())));
 
+const tryLockExclusive = (fd: number) =>
+  new Promise<boolean>((resolve, reject) =>
+    flock(fd, 'exnb', (err) => {
+      if (!err) resolve(true);
+      else if (err.code === 'EAGAIN' || err.code === 'EWOULDBLOCK') resolve(false);
+      else reject(err);
+    }),
+  );
+
+const MAX_POLL_MS = 8;
+
+/** Tries without blocking, again and again with a short back-off, until the lock is taken. */
+async function lockPolling(fd: number): Promise<void> {
+  for (let delay = 1; !(await tryLockExclusive(fd)); delay = Math.min(delay * 2, MAX_POLL_MS)) {
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+/**
+ * How a busy lock is waited for. 'block': one flock(2) call that sleeps in the kernel on a
+ * libuv worker thread until the lock is free, the fastest hand-over. 'poll': non-blocking
+ * attempts, holding no thread while waiting. A process waiting on many locks at once must
+ * poll: its blocked flocks would take all four worker threads, and the holders of those
+ * locks in other processes, waiting the same way, could then never finish their writes.
+ */
+export type LockWait = 'block' | 'poll';
+
 /**
  * A cross-process lock on one file, held with flock(2). The kernel releases it when its
  * holder dies, and never hands it to anyone while the holder lives, so there is no stale
@@ -28,7 +55,10 @@ export class DirectoryLock {
   // file drops it: a new attempt must not lock until an abandoned lock is fully closed.
   private abandonedClosed: Promise<void> = Promise.resolve();
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly wait: LockWait = 'block',
+  ) {}
 
   /** Resolves to a release function once this process holds the lock. */
   async acquire(timeoutMs: number): Promise<() => Promise<void>> {
@@ -70,7 +100,7 @@ export class DirectoryLock {
       // O_RDWR because NFS emulates flock with fcntl locks, which need a writable descriptor.
       const handle = await fs.open(this.path, constants.O_RDWR | constants.O_CREAT, 0o666);
       try {
-        await lockExclusive(handle.fd);
+        await (this.wait === 'poll' ? lockPolling(handle.fd) : lockExclusive(handle.fd));
         // If the directory was replaced while we waited, we hold a lock nobody else can see.
         const [held, current] = await Promise.all([handle.stat(), fs.stat(this.path)]);
         if (held.ino === current.ino && held.dev === current.dev) return handle;

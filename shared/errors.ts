@@ -5,9 +5,11 @@
 export type CounterErrorKind =
   | 'badRequest'
   | 'unauthorized'
+  | 'forbidden'
   | 'payloadTooLarge'
   | 'unsupportedMediaType'
   | 'overflow'
+  | 'tooManyCounters'
   | 'storageUnavailable';
 
 export class CounterError extends Error {

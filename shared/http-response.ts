@@ -4,9 +4,11 @@ import { CounterError, type CounterErrorKind } from './errors';
 const STATUS: Record<CounterErrorKind, number> = {
   badRequest: 400,
   unauthorized: 401,
+  forbidden: 403,
   payloadTooLarge: 413,
   unsupportedMediaType: 415,
   overflow: 409,
+  tooManyCounters: 507,
   storageUnavailable: 503,
 };
 

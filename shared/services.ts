@@ -1,17 +1,19 @@
 import type { InvocationContext } from '@azure/functions';
 import { loadConfig, type CounterConfig } from './config';
-import { CounterStore, type Warn } from './store';
+import { Counters } from './counters';
+import type { Warn } from './store';
 
 let config: CounterConfig | undefined;
-let store: CounterStore | undefined;
+let counters: Counters | undefined;
 
 /** Settings, read once per process (they come from the environment, fixed at start). */
 export const getConfig = (): CounterConfig => (config ??= loadConfig());
 
-/** The one store of this process, so all invocations share its group commit. */
-export const getStore = (): CounterStore =>
-  (store ??= new CounterStore({
+/** The counters of this process, so all invocations share each counter's group commit. */
+export const getCounters = (): Counters =>
+  (counters ??= new Counters({
     dataDir: getConfig().dataDir,
+    maxNamed: getConfig().maxNamed,
     groupCommit: getConfig().groupCommit,
     lockTimeoutMs: getConfig().lockTimeoutMs,
   }));
@@ -25,5 +27,5 @@ export const warnTo =
 /** For tests that change the environment between cases. */
 export function resetServices(): void {
   config = undefined;
-  store = undefined;
+  counters = undefined;
 }

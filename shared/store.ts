@@ -3,7 +3,7 @@ import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CounterError, storageUnavailable } from './errors';
 import { isInRange, parseStoredValue } from './counter-value';
-import { DirectoryLock, LockTimeoutError } from './directory-lock';
+import { DirectoryLock, LockTimeoutError, type LockWait } from './directory-lock';
 
 export type Warn = (message: string) => void;
 
@@ -13,6 +13,14 @@ export interface StoreOptions {
   groupCommit?: boolean;
   lockTimeoutMs?: number;
   warn?: Warn;
+  /**
+   * For a named counter: makes its directory at its first change, and may refuse (the cap on
+   * named counters). With it, a read of a counter whose directory is missing answers 0 and
+   * creates nothing. Without it, the directory is made at the first call of any kind.
+   */
+  createDirectory?: () => Promise<void>;
+  /** How this counter's lock is waited for (see DirectoryLock); default 'block'. */
+  lockWait?: LockWait;
 }
 
 export const DATA_FILE = 'data.bin';
@@ -26,8 +34,11 @@ const DIR_FSYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EISDI
 type FileState =
   { state: 'valid'; value: bigint } | { state: 'missing' } | { state: 'corrupt'; reason: string };
 
+/** A change adds a delta or, for `PUT /set`, replaces the value. */
+type Operation = { add: bigint } | { set: bigint };
+
 interface Change {
-  delta: bigint;
+  operation: Operation;
   warn: Warn;
   resolve: (value: bigint) => void;
   reject: (error: Error) => void;
@@ -48,6 +59,7 @@ export class CounterStore {
   private readonly groupCommit: boolean;
   private readonly lockTimeoutMs: number;
   private readonly defaultWarn: Warn;
+  private readonly createDirectory?: () => Promise<void>;
   private queue: Change[] = [];
   private committing = false;
   private exclusiveTail: Promise<unknown> = Promise.resolve();
@@ -57,15 +69,22 @@ export class CounterStore {
     this.dataDir = path.resolve(options.dataDir);
     this.dataPath = path.join(this.dataDir, DATA_FILE);
     this.backupPath = path.join(this.dataDir, BACKUP_FILE);
-    this.lock = new DirectoryLock(path.join(this.dataDir, LOCK_FILE));
+    this.lock = new DirectoryLock(path.join(this.dataDir, LOCK_FILE), options.lockWait);
     this.groupCommit = options.groupCommit ?? true;
     this.lockTimeoutMs = options.lockTimeoutMs ?? 5000;
     this.defaultWarn = options.warn ?? ((message) => console.warn(message));
+    this.createDirectory = options.createDirectory;
+  }
+
+  /** True once this store has seen (or made) the counter's directory. */
+  get hasDirectory(): boolean {
+    return this.dirReady !== undefined;
   }
 
   /** The current value, healing `data.bin` first when it is missing or corrupt. */
   async read(warn: Warn = this.defaultWarn): Promise<bigint> {
-    await this.ensureDir();
+    // A counter never changed is 0, and reading it must not create it.
+    if (!(await this.ensureDir(false))) return 0n;
     const current = await readValueFile(this.dataPath).catch(() => undefined);
     if (current?.state === 'valid') return current.value;
     return this.add(0n, warn);
@@ -73,8 +92,32 @@ export class CounterStore {
 
   /** Adds `delta` (which may be negative) and resolves once the new value is durable. */
   add(delta: bigint, warn: Warn = this.defaultWarn): Promise<bigint> {
+    return this.change({ add: delta }, warn);
+  }
+
+  /** Replaces the value, in the same order as the changes around it; resolves once durable. */
+  set(value: bigint, warn: Warn = this.defaultWarn): Promise<bigint> {
+    return this.change({ set: value }, warn);
+  }
+
+  /**
+   * True when `data.bin` was written at or after `backup.bin` (or there is no backup yet), so
+   * a backup run can skip the counters nobody changed. Modification times are written by the
+   * file system, so this also sees the changes of other processes and replicas; "at or after"
+   * errs towards one backup too many on file systems with coarse timestamps.
+   */
+  async changedSinceBackup(): Promise<boolean> {
+    const [data, backup] = await Promise.all([
+      statIfPresent(this.dataPath),
+      statIfPresent(this.backupPath),
+    ]);
+    if (data === undefined) return false;
+    return backup === undefined || data.mtimeNs >= backup.mtimeNs;
+  }
+
+  private change(operation: Operation, warn: Warn): Promise<bigint> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ delta, warn, resolve, reject });
+      this.queue.push({ operation, warn, resolve, reject });
       if (!this.committing) void this.drain();
     });
   }
@@ -97,7 +140,7 @@ export class CounterStore {
 
   /** Proves the directory takes writes right now (for health checks); changes nothing. */
   async probeWritable(): Promise<void> {
-    await this.ensureDir();
+    await this.ensureDir(true);
     const probe = path.join(this.dataDir, `${TEMP_PREFIX}probe-${uniqueSuffix()}`);
     try {
       await fs.writeFile(probe, 'probe', { flag: 'wx' });
@@ -123,13 +166,13 @@ export class CounterStore {
       await this.exclusive(async () => {
         const start = await this.loadHealing(batch[0].warn);
         let value = start;
-        for (const change of batch) {
-          const next = value + change.delta;
+        for (const { operation } of batch) {
+          const next = 'set' in operation ? operation.set : value + operation.add;
           if (isInRange(next)) {
             value = next;
             outcomes.push(value);
           } else {
-            outcomes.push(overflow(value, change.delta));
+            outcomes.push(overflow(value, next - value));
           }
         }
         if (value !== start) await writeAtomically(this.dataPath, value, start);
@@ -149,7 +192,7 @@ export class CounterStore {
   /** Runs `task` alone: after earlier tasks of this process, and under the directory lock. */
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
     const run = this.exclusiveTail.then(async () => {
-      await this.ensureDir();
+      await this.ensureDir(true);
       const release = await this.lock.acquire(this.lockTimeoutMs);
       try {
         return await task();
@@ -187,17 +230,32 @@ export class CounterStore {
     return 0n;
   }
 
-  private ensureDir(): Promise<void> {
-    // Created once, at the first call of any kind. If it vanishes later we answer 503 until it is back
-    // rather than recreate it empty, which would silently restart the counter at 0.
-    this.dirReady ??= fs.mkdir(this.dataDir, { recursive: true }).then(
-      () => removeStaleTempFiles(this.dataDir),
-      (err) => {
-        this.dirReady = undefined;
+  /** Resolves to false only for a read of a named counter whose directory does not exist. */
+  private async ensureDir(forChange: boolean): Promise<boolean> {
+    // Made or found once. If it vanishes later we answer 503 until it is back rather than
+    // recreate it empty, which would silently restart the counter at 0. Callers racing here
+    // may both make it: mkdir -p and createDirectory are idempotent.
+    if (this.dirReady === undefined) {
+      try {
+        if (!(await this.findOrMakeDir(forChange))) return false;
+      } catch (err) {
         throw toStorageError(err);
-      },
-    );
-    return this.dirReady;
+      }
+      this.dirReady ??= removeStaleTempFiles(this.dataDir);
+    }
+    await this.dirReady;
+    return true;
+  }
+
+  private async findOrMakeDir(forChange: boolean): Promise<boolean> {
+    if (this.createDirectory === undefined) {
+      await fs.mkdir(this.dataDir, { recursive: true });
+      return true;
+    }
+    if (await exists(this.dataDir)) return true;
+    if (!forChange) return false;
+    await this.createDirectory();
+    return true;
   }
 }
 
@@ -261,7 +319,7 @@ async function writeAtomically(file: string, value: bigint, previous?: bigint): 
   }
 }
 
-async function fsyncDirectory(dir: string): Promise<void> {
+export async function fsyncDirectory(dir: string): Promise<void> {
   let handle;
   try {
     handle = await fs.open(dir, constants.O_RDONLY);
@@ -290,7 +348,7 @@ async function moveAside(file: string): Promise<string> {
   }
 }
 
-const exists = (file: string): Promise<boolean> =>
+export const exists = (file: string): Promise<boolean> =>
   fs.lstat(file).then(
     () => true,
     (err: unknown) => {
@@ -298,6 +356,12 @@ const exists = (file: string): Promise<boolean> =>
       throw err;
     },
   );
+
+const statIfPresent = (file: string) =>
+  fs.stat(file, { bigint: true }).catch((err: unknown) => {
+    if (errnoOf(err) === 'ENOENT') return undefined;
+    throw err;
+  });
 
 // Temp files of a process killed mid-write; young ones may belong to a live writer.
 async function removeStaleTempFiles(dir: string): Promise<void> {
@@ -313,7 +377,7 @@ async function removeStaleTempFiles(dir: string): Promise<void> {
 const uniqueSuffix = () => `${process.pid}-${randomBytes(6).toString('hex')}`;
 
 // Duck-typed rather than `instanceof Error`: errors from Node's core can come from another realm.
-const errnoOf = (err: unknown): string | undefined =>
+export const errnoOf = (err: unknown): string | undefined =>
   typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
     ? err.code
     : undefined;
@@ -330,7 +394,7 @@ const STORAGE_CAUSES: Record<string, string> = {
 };
 
 /** Turns any failure inside a commit into the 503-kind error a client sees. */
-function toStorageError(err: unknown): CounterError {
+export function toStorageError(err: unknown): CounterError {
   if (err instanceof CounterError) return err;
   if (err instanceof LockTimeoutError) {
     return storageUnavailable(`storage is busy: ${err.message}; nothing was changed, try again`);

@@ -53,6 +53,8 @@ describe('npm run package', () => {
       'get.js',
       'health.js',
       'increment.js',
+      'openapi.js',
+      'set.js',
     ]);
     const main = (JSON.parse(Buffer.from(files['package.json']).toString()) as { main: string })
       .main;

@@ -1,7 +1,8 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createTempDir, type HostProcess, startHost } from '../support/host-process';
-import { request } from '../support/http';
+// Every answer is checked against openapi.json.
+import { conformantRequest as request } from '../openapi-conformance';
 
 // The real app under the offline host, over HTTP: every endpoint and error of the SPEC.
 

@@ -32,7 +32,15 @@ describe('configuration', () => {
       lockTimeoutMs: 5000,
       writeKey: undefined,
       readKey: undefined,
+      adminKey: undefined,
+      maxNamed: 10000,
     });
+  });
+
+  it('reads COUNTER_ADMIN_KEY and COUNTER_MAX_NAMED, where 0 turns named counters off', () => {
+    const config = loadConfig({ COUNTER_ADMIN_KEY: ' s3cret ', COUNTER_MAX_NAMED: '0' }, root);
+    expect(config.adminKey).toBe('s3cret');
+    expect(config.maxNamed).toBe(0);
   });
 
   it('resolves relative paths against the app root and keeps absolute ones', () => {
@@ -101,6 +109,9 @@ describe('configuration', () => {
     ['BACKUP_SCHEDULE', 'every minute', /six fields/],
     ['COUNTER_GROUP_COMMIT', 'maybe', /true or false/],
     ['COUNTER_LOCK_TIMEOUT_MS', '-1', /whole number of milliseconds/],
+    ['COUNTER_LOCK_TIMEOUT_MS', '0', /whole number of milliseconds from 1/],
+    ['COUNTER_MAX_NAMED', '-5', /COUNTER_MAX_NAMED must be a whole number of counters/],
+    ['COUNTER_MAX_NAMED', '1e4', /COUNTER_MAX_NAMED must be a whole number of counters/],
   ])('stops start-up with a clear message for an invalid %s', (name, value, message) => {
     expect(() => loadConfig({ [name]: value }, root)).toThrow(message);
   });

@@ -1,0 +1,321 @@
+import { NAME_MAX_LENGTH, NAME_PATTERN, NAME_RULE, RESERVED_NAMES } from './counter-name';
+import { RETRY_AFTER_SECONDS } from './http-response';
+import { MAX_BODY_BYTES } from './step';
+
+/**
+ * The OpenAPI 3.1 document of the whole service, served at `GET /openapi.json`. It is the one
+ * description of the API: the e2e tests check every answer they receive against it, and the
+ * name rules come from the parser itself, so neither can drift from the code.
+ */
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+const ref = (
+  kind: 'schemas' | 'responses' | 'parameters' | 'headers',
+  name: string,
+): JsonObject => ({
+  $ref: `#/components/${kind}/${name}`,
+});
+
+const error = (description: string): JsonObject => ({
+  description,
+  content: { 'application/json': { schema: ref('schemas', 'Error') } },
+});
+
+const INT64: JsonObject = {
+  type: 'integer',
+  format: 'int64',
+  description:
+    'A signed 64-bit integer, -9223372036854775808 to 9223372036854775807, written exactly (also beyond 2^53).',
+};
+
+/** Optional route parameters (`{name?}`) become two paths: OpenAPI path parameters are required. */
+function withAndWithoutName(
+  route: string,
+  method: string,
+  operation: (named: boolean) => JsonObject,
+): Record<string, JsonObject> {
+  return {
+    [`/${route}`]: { [method]: operation(false) },
+    [`/${route}/{name}`]: {
+      parameters: [ref('parameters', 'Name')],
+      [method]: operation(true),
+    },
+  };
+}
+
+// Security requirements; `{}` means the route also works with no key configured.
+const NO_KEY: JsonObject = {};
+const key = (scheme: string): JsonObject => ({ [scheme]: [] });
+
+const counterNoun = (named: boolean) => (named ? 'the named counter' : 'the default counter');
+
+const stepOperation =
+  (verb: 'increment' | 'decrement') =>
+  (named: boolean): JsonObject => ({
+    operationId: named ? `${verb}Named` : verb,
+    summary: `${verb === 'increment' ? 'Adds the step to' : 'Subtracts the step from'} ${counterNoun(named)}`,
+    description:
+      'Answers the value right after this change, once it is durable. Concurrent changes take effect in one order consistent with real time, so concurrent increments answer distinct values.' +
+      (named ? ' The first change of a name creates the counter.' : ''),
+    tags: ['counters'],
+    security: [NO_KEY, key('writeKey')],
+    parameters: [ref('parameters', 'By')],
+    requestBody: {
+      required: false,
+      content: {
+        'application/json': {
+          schema: ref('schemas', 'StepBody'),
+          example: { by: 5 },
+        },
+      },
+    },
+    responses: {
+      '200': ref('responses', 'Value'),
+      '400': error('Bad step, body or name; nothing changed.'),
+      '401': ref('responses', 'Unauthorized'),
+      '409': error('The change would leave the signed 64-bit range; nothing changed.'),
+      '413': error(`The body is larger than ${MAX_BODY_BYTES} bytes; nothing changed.`),
+      '415': error('The body is not application/json; nothing changed.'),
+      '503': ref('responses', 'StorageUnavailable'),
+      ...(named ? { '507': ref('responses', 'TooManyCounters') } : {}),
+    },
+  });
+
+export const openApiDocument: JsonObject = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Rusty-Counter',
+    version: '1.0.0',
+    summary: 'Durable signed 64-bit counters in a mounted directory.',
+    description:
+      'A default counter and up to COUNTER_MAX_NAMED named ones. Every change is durable before it is answered; errors are JSON {"error": "..."}, and no answer is half-written.',
+    license: { name: 'MIT', identifier: 'MIT' },
+  },
+  servers: [{ url: 'http://127.0.0.1:8000', description: 'npm start' }],
+  tags: [{ name: 'counters' }, { name: 'operations' }],
+  paths: {
+    ...withAndWithoutName('get', 'get', (named) => ({
+      operationId: named ? 'getNamed' : 'get',
+      summary: `Reads ${counterNoun(named)}`,
+      description: named
+        ? 'A name never changed reads 0; reading creates nothing.'
+        : 'Heals data.bin from backup.bin first when it is missing or corrupt.',
+      tags: ['counters'],
+      security: [NO_KEY, key('readKey'), key('writeKey')],
+      responses: {
+        '200': ref('responses', 'Value'),
+        ...(named ? { '400': error('The name breaks the naming rule.') } : {}),
+        '401': ref('responses', 'Unauthorized'),
+        '503': ref('responses', 'StorageUnavailable'),
+      },
+    })),
+    ...withAndWithoutName('increment', 'post', stepOperation('increment')),
+    ...withAndWithoutName('decrement', 'post', stepOperation('decrement')),
+    ...withAndWithoutName('set', 'put', (named) => ({
+      operationId: named ? 'setNamed' : 'set',
+      summary: `Sets ${counterNoun(named)} to a value (admin)`,
+      description:
+        'For migrations and resets. Durable before the answer and ordered in real time with the changes. Disabled (403) unless COUNTER_ADMIN_KEY is configured.' +
+        (named ? ' Setting a name that does not exist creates it.' : ''),
+      tags: ['counters'],
+      security: [key('adminKey')],
+      parameters: [
+        {
+          name: 'value',
+          in: 'query',
+          required: false,
+          description: 'The new value; give it here or in the body (both: they must agree).',
+          schema: INT64,
+        },
+      ],
+      requestBody: {
+        required: false,
+        content: {
+          'application/json': { schema: ref('schemas', 'SetBody'), example: { value: 0 } },
+        },
+      },
+      responses: {
+        '200': ref('responses', 'Value'),
+        '400': error('Missing or bad value, body or name; nothing changed.'),
+        '401': ref('responses', 'Unauthorized'),
+        '403': error('PUT /set is disabled: COUNTER_ADMIN_KEY is not configured.'),
+        '413': error(`The body is larger than ${MAX_BODY_BYTES} bytes; nothing changed.`),
+        '415': error('The body is not application/json; nothing changed.'),
+        '503': ref('responses', 'StorageUnavailable'),
+        ...(named ? { '507': ref('responses', 'TooManyCounters') } : {}),
+      },
+    })),
+    '/health': {
+      get: {
+        operationId: 'health',
+        summary: 'Readiness: the data directory takes writes and the default counter is valid',
+        tags: ['operations'],
+        security: [NO_KEY],
+        responses: {
+          '200': {
+            description: 'Ready.',
+            content: { 'application/json': { schema: ref('schemas', 'Health') } },
+          },
+          '503': {
+            description: 'Not ready; the error says why.',
+            headers: { 'Retry-After': ref('headers', 'RetryAfter') },
+            content: { 'application/json': { schema: ref('schemas', 'HealthUnavailable') } },
+          },
+        },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        operationId: 'openApi',
+        summary: 'This document',
+        tags: ['operations'],
+        security: [NO_KEY],
+        responses: {
+          '200': {
+            description: 'The OpenAPI 3.1 document of the service.',
+            content: { 'application/json': { schema: { type: 'object', required: ['openapi'] } } },
+          },
+        },
+      },
+    },
+  },
+  components: {
+    securitySchemes: {
+      writeKey: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'COUNTER_WRITE_KEY: when configured, changes need it; it can read too.',
+      },
+      readKey: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'COUNTER_READ_KEY: when configured, reads need it (or the write key).',
+      },
+      adminKey: {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'COUNTER_ADMIN_KEY: PUT /set needs it; with none configured /set is disabled.',
+      },
+    },
+    parameters: {
+      Name: {
+        name: 'name',
+        in: 'path',
+        required: true,
+        description: `The counter's name, case-insensitive (folded to lower case): ${NAME_RULE}; the device names ${RESERVED_NAMES.join(', ')} are refused.`,
+        schema: ref('schemas', 'CounterName'),
+      },
+      By: {
+        name: 'by',
+        in: 'query',
+        required: false,
+        description: 'The step, 1 by default; give it here or in the body (both: they must agree).',
+        schema: { ...INT64, minimum: 1 },
+      },
+    },
+    schemas: {
+      CounterName: {
+        type: 'string',
+        minLength: 1,
+        maxLength: NAME_MAX_LENGTH,
+        // Upper case is accepted and folded, so the pattern the client may send allows it.
+        pattern: NAME_PATTERN.replace(/a-z/g, 'a-zA-Z'),
+        not: { enum: [...RESERVED_NAMES] },
+        examples: ['visits', 'page-home_2'],
+      },
+      Value: {
+        type: 'object',
+        required: ['value'],
+        additionalProperties: false,
+        properties: { value: INT64 },
+      },
+      StepBody: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          by: {
+            description:
+              'A positive whole number up to 9223372036854775807 (a decimal string is accepted too).',
+            oneOf: [
+              { type: 'integer', format: 'int64', minimum: 1 },
+              { type: 'string', pattern: '^[0-9]+$' },
+            ],
+          },
+        },
+      },
+      SetBody: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          value: {
+            description: 'The new value (a decimal string is accepted too).',
+            oneOf: [INT64, { type: 'string', pattern: '^-?[0-9]+$' }],
+          },
+        },
+      },
+      Error: {
+        type: 'object',
+        required: ['error'],
+        additionalProperties: false,
+        properties: {
+          error: { type: 'string', description: 'What was wrong, in words a user can act on.' },
+        },
+      },
+      Health: {
+        type: 'object',
+        required: ['status', 'checks'],
+        properties: {
+          status: { const: 'ok' },
+          checks: {
+            type: 'object',
+            properties: {
+              dataDirectory: { const: 'writable' },
+              value: { const: 'valid' },
+            },
+          },
+        },
+      },
+      HealthUnavailable: {
+        type: 'object',
+        required: ['status', 'error'],
+        properties: { status: { const: 'unavailable' }, error: { type: 'string' } },
+      },
+    },
+    headers: {
+      RetryAfter: {
+        description: 'Seconds to wait before trying again.',
+        required: true,
+        schema: { type: 'integer', minimum: 0, examples: [RETRY_AFTER_SECONDS] },
+      },
+    },
+    responses: {
+      Value: {
+        description: 'The value right after this request.',
+        content: {
+          'application/json': {
+            schema: ref('schemas', 'Value'),
+            example: { value: 42 },
+          },
+        },
+      },
+      Unauthorized: {
+        description:
+          'The key this route needs is missing or wrong (header "Authorization: Bearer <key>").',
+        headers: { 'WWW-Authenticate': { schema: { type: 'string' } } },
+        content: { 'application/json': { schema: ref('schemas', 'Error') } },
+      },
+      StorageUnavailable: {
+        description: 'The data directory failed (full, read-only, busy...); nothing changed.',
+        headers: { 'Retry-After': ref('headers', 'RetryAfter') },
+        content: { 'application/json': { schema: ref('schemas', 'Error') } },
+      },
+      TooManyCounters: {
+        description:
+          'Creating this named counter would pass COUNTER_MAX_NAMED; nothing was created.',
+        content: { 'application/json': { schema: ref('schemas', 'Error') } },
+      },
+    },
+  },
+};

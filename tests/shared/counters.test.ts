@@ -1,0 +1,223 @@
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { flockSync } from 'fs-ext';
+import { Counters, COUNTERS_DIR } from '../../shared/counters';
+import { CounterError } from '../../shared/errors';
+import { LOCK_FILE } from '../../shared/store';
+import { tempDir } from '../support/temp-dir';
+
+let dir: string;
+let remove: () => void;
+let warnings: string[];
+
+beforeEach(() => {
+  ({ dir, remove } = tempDir());
+  warnings = [];
+});
+afterEach(() => remove());
+
+const countersIn = (maxNamed = 10_000, lockTimeoutMs = 5000) =>
+  new Counters({ dataDir: dir, maxNamed, lockTimeoutMs, warn: (m) => warnings.push(m) });
+const named = (name: string, file = '') => path.join(dir, COUNTERS_DIR, name, file);
+const contentOf = (file: string) => readFileSync(file, 'latin1');
+const existingNames = () =>
+  existsSync(path.join(dir, COUNTERS_DIR))
+    ? readdirSync(path.join(dir, COUNTERS_DIR)).filter((n) => !n.startsWith('.'))
+    : [];
+const kindOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (err: unknown) => (err instanceof CounterError ? err.kind : String(err)),
+  );
+
+describe('named counters', () => {
+  it('reads a never-changed name as 0 and creates nothing', async () => {
+    const counters = countersIn();
+    await expect(counters.read('visits')).resolves.toBe(0n);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('creates counters/<name>/data.bin at the first change, in the default format', async () => {
+    const counters = countersIn();
+    await expect(counters.add('visits', 5n)).resolves.toBe(5n);
+    await expect(counters.add('visits', -2n)).resolves.toBe(3n);
+    expect(contentOf(named('visits', 'data.bin'))).toBe('3');
+    await expect(countersIn().read('visits')).resolves.toBe(3n);
+  });
+
+  it('keeps the default counter at the root of the data directory, apart from the named ones', async () => {
+    const counters = countersIn();
+    await counters.add(undefined, 7n);
+    await counters.add('visits', 1n);
+    expect(contentOf(path.join(dir, 'data.bin'))).toBe('7');
+    expect(contentOf(named('visits', 'data.bin'))).toBe('1');
+    await expect(counters.read(undefined)).resolves.toBe(7n);
+  });
+
+  it('gives each counter its own value however the changes interleave', async () => {
+    const counters = countersIn();
+    const names = ['a', 'b', 'c'];
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => counters.add(names[i % 3], 1n)),
+    );
+    for (const name of names) await expect(counters.read(name)).resolves.toBe(20n);
+    // Per counter the answers are distinct: 1..20 each.
+    for (let k = 0; k < 3; k++) {
+      const mine = answers.filter((_, i) => i % 3 === k).map(Number);
+      expect(mine.sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    }
+  });
+
+  it('changes one counter while another counter is locked by someone else', async () => {
+    const counters = countersIn(10_000, 300);
+    await counters.add('held', 1n);
+    const fd = openSync(named('held', LOCK_FILE), 'r+');
+    flockSync(fd, 'ex');
+    try {
+      await expect(counters.add('free', 1n)).resolves.toBe(1n);
+      await expect(counters.add(undefined, 1n)).resolves.toBe(1n);
+      await expect(kindOf(counters.add('held', 1n))).resolves.toBe('storageUnavailable');
+    } finally {
+      closeSync(fd);
+    }
+    await expect(counters.add('held', 1n)).resolves.toBe(2n);
+  });
+
+  it('changes a free counter while this process waits on more busy locks than it has worker threads', async () => {
+    // libuv has four worker threads. If each wait on a busy lock slept in one, eight waits
+    // would take them all and no file operation, not even for a free counter, could run.
+    const counters = countersIn(10_000, 2000);
+    const busy = Array.from({ length: 8 }, (_, i) => `busy-${i}`);
+    for (const name of [...busy, 'free']) await counters.add(name, 1n);
+    const held = busy.map((name) => {
+      const fd = openSync(named(name, LOCK_FILE), 'r+');
+      flockSync(fd, 'ex');
+      return fd;
+    });
+    const waiting = busy.map((name) => kindOf(counters.add(name, 1n)));
+    try {
+      await expect(counters.add('free', 1n)).resolves.toBe(2n);
+    } finally {
+      held.forEach((fd) => closeSync(fd));
+    }
+    for (const outcome of await Promise.all(waiting)) {
+      expect(['resolved', 'storageUnavailable']).toContain(outcome);
+    }
+  });
+
+  it('heals a named counter from its own backup.bin when its data.bin is corrupt', async () => {
+    const counters = countersIn();
+    await counters.add('page', 9n);
+    await counters.backup();
+    writeFileSync(named('page', 'data.bin'), 'garbage');
+    await expect(countersIn().read('page')).resolves.toBe(9n);
+    expect(readdirSync(named('page')).some((n) => n.startsWith('data.bin.corrupt-'))).toBe(true);
+    expect(warnings.join('\n')).toMatch(/data\.bin was corrupt .*restored 9 from backup\.bin/);
+  });
+});
+
+describe('the cap on named counters (COUNTER_MAX_NAMED)', () => {
+  it('refuses to create one more with tooManyCounters, and creates nothing', async () => {
+    const counters = countersIn(2);
+    await counters.add('one', 1n);
+    await counters.add('two', 1n);
+    await expect(kindOf(counters.add('three', 1n))).resolves.toBe('tooManyCounters');
+    await expect(kindOf(counters.set('three', 5n))).resolves.toBe('tooManyCounters');
+    expect(existingNames().sort()).toEqual(['one', 'two']);
+    // Counters that exist keep working, and so does the default one.
+    await expect(counters.add('one', 1n)).resolves.toBe(2n);
+    await expect(counters.add(undefined, 1n)).resolves.toBe(1n);
+  });
+
+  it('lets concurrent creations from several processes together pass the cap by none', async () => {
+    // Two Counters objects take the creation lock as two processes would: flock(2) locks
+    // of separate open files exclude each other even within one process.
+    const replicas = [countersIn(5), countersIn(5)];
+    const names = Array.from({ length: 12 }, (_, i) => `n${i}`);
+    const outcomes = await Promise.all(
+      names.map((name, i) => kindOf(replicas[i % 2].add(name, 1n))),
+    );
+    expect(outcomes.filter((o) => o === 'resolved')).toHaveLength(5);
+    expect(outcomes.filter((o) => o === 'tooManyCounters')).toHaveLength(7);
+    expect(existingNames()).toHaveLength(5);
+  });
+
+  it('turns named counters off with 0 and leaves the default counter alone', async () => {
+    const counters = countersIn(0);
+    await expect(kindOf(counters.add('any', 1n))).resolves.toBe('tooManyCounters');
+    await expect(counters.add(undefined, 1n)).resolves.toBe(1n);
+  });
+});
+
+describe('set', () => {
+  it('replaces the value in the order of the changes around it', async () => {
+    const counters = countersIn();
+    const answers = await Promise.all([
+      counters.add('x', 5n),
+      counters.set('x', 100n),
+      counters.add('x', 1n),
+    ]);
+    expect(answers).toEqual([5n, 100n, 101n]);
+    expect(contentOf(named('x', 'data.bin'))).toBe('101');
+  });
+
+  it('sets the default counter in data.bin at the root', async () => {
+    await countersIn().set(undefined, -9223372036854775808n);
+    expect(contentOf(path.join(dir, 'data.bin'))).toBe('-9223372036854775808');
+  });
+});
+
+describe('backups of named counters', () => {
+  it('backs up every counter changed since its last backup, and only those', async () => {
+    const counters = countersIn();
+    await counters.add('a', 1n);
+    await counters.add('b', 2n);
+    const first = await counters.backup();
+    expect(first).toEqual({ defaultValue: 0n, named: 2, failed: [] });
+    expect(contentOf(named('a', 'backup.bin'))).toBe('1');
+    expect(contentOf(named('b', 'backup.bin'))).toBe('2');
+
+    await counters.add('a', 10n);
+    const second = await counters.backup();
+    expect(second.named).toBe(1);
+    expect(contentOf(named('a', 'backup.bin'))).toBe('11');
+  });
+
+  it('sees changes made by other processes, through the files themselves', async () => {
+    const counters = countersIn();
+    await counters.add('shared', 1n);
+    await counters.backup();
+    // Another replica changed it later: its data.bin is newer than its backup.bin.
+    writeFileSync(named('shared', 'data.bin'), '42');
+    const later = new Date(Date.now() + 5000);
+    utimesSync(named('shared', 'data.bin'), later, later);
+    await expect(counters.backup()).resolves.toMatchObject({ named: 1 });
+    expect(contentOf(named('shared', 'backup.bin'))).toBe('42');
+  });
+
+  it('skips directories under counters/ that are not counter names', async () => {
+    mkdirSync(path.join(dir, COUNTERS_DIR, 'Not.A.Name'), { recursive: true });
+    writeFileSync(path.join(dir, COUNTERS_DIR, 'Not.A.Name', 'data.bin'), '5');
+    await expect(countersIn().backup()).resolves.toMatchObject({ named: 0 });
+    expect(existsSync(path.join(dir, COUNTERS_DIR, 'Not.A.Name', 'backup.bin'))).toBe(false);
+  });
+});
+
+describe('a data directory that vanishes', () => {
+  it('answers storageUnavailable rather than recreate it for a new named counter', async () => {
+    const counters = countersIn();
+    await counters.add('first', 1n);
+    remove();
+    await expect(kindOf(counters.add('second', 1n))).resolves.toBe('storageUnavailable');
+    expect(existsSync(dir)).toBe(false);
+  });
+});
