@@ -5,11 +5,11 @@
 #   docker build --target standalone -t rusty-counter:standalone .    the project's offline host, no .NET
 # Both serve the API on port 8000 and keep the counter in /app/local_dir (mount it).
 
-# The build runs on Debian 11 (bullseye) on purpose: mcr.microsoft.com/azure-functions/node:4-node20
-# is built on mcr.microsoft.com/dotnet/runtime-deps:6.0, which is bullseye too, and fs-ext is a
-# native addon. Compiled against bookworm's newer glibc it would not load there; compiled here it
-# loads on bullseye and on the bookworm-based standalone image alike.
-FROM node:20-bullseye AS build
+# Node 22 LTS in every stage. The build runs on Debian 12 (bookworm), the release under
+# mcr.microsoft.com/azure-functions/node:4-node22 (built on dotnet/aspnet:8.0-bookworm-slim), so
+# whatever npm ci puts into node_modules runs in both final images. Nothing is compiled: the lock's
+# addon (fs-ext-extra-prebuilt) ships prebuilt binaries that need glibc 2.28 or later.
+FROM node:22-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -22,7 +22,7 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # The offline host on a slim Node image: no .NET, a fraction of the size, starts in about a
 # second. Its timer runs in every replica (see README, "Backups with several replicas").
-FROM node:20-bookworm-slim AS standalone
+FROM node:22-bookworm-slim AS standalone
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8000 \
@@ -47,7 +47,7 @@ CMD ["node", "dist/host/main.js"]
 
 # The official Functions host (.NET) running the app, as Azure runs it. The last stage, so that a
 # plain `docker build` builds it. It keeps the base image's user (root) and start command.
-FROM mcr.microsoft.com/azure-functions/node:4-node20 AS functions
+FROM mcr.microsoft.com/azure-functions/node:4-node22 AS functions
 ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
     AzureFunctionsJobHost__Logging__Console__IsEnabled=true \
     ASPNETCORE_URLS=http://+:8000 \

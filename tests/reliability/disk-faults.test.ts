@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mountTmpfs, tempDir } from '../support/temp-dir';
+import { describeWithTool, findTool } from '../support/system-tool';
 import { CounterClient, isAcked, startLoad, valueOf, type Reply } from './support/counter-client';
 import { fileText, HostGroup, storedValue } from './support/hosts';
 
@@ -163,7 +164,14 @@ describe('a data directory deleted while the service runs', () => {
   });
 });
 
-describe('an fsync that fails or stalls (injected into the host process)', () => {
+// The fault is injected by a small C shim that LD_PRELOAD puts in front of libc's fsync.
+const describeWithCc = describeWithTool(
+  'a C compiler (cc)',
+  findTool('cc'),
+  'apt-get install -y --no-install-recommends gcc libc6-dev',
+);
+
+describeWithCc('an fsync that fails or stalls (injected into the host process)', () => {
   const scratch = tempDir('rusty-counter-fsync-');
   let dataDir: string;
   let control: string;

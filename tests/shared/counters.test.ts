@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { flockSync } from 'fs-ext';
+import { flockSync } from 'fs-ext-extra-prebuilt';
 import { Counters, COUNTERS_DIR } from '../../shared/counters';
 import { CounterError } from '../../shared/errors';
 import { LOCK_FILE } from '../../shared/store';

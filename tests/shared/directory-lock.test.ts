@@ -1,7 +1,7 @@
 import { closeSync, openSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { flockSync } from 'fs-ext';
+import { flockSync } from 'fs-ext-extra-prebuilt';
 import { DirectoryLock, LockTimeoutError } from '../../shared/directory-lock';
 import { tempDir } from '../support/temp-dir';
 

@@ -10,7 +10,7 @@ import {
   utimesSync,
 } from 'node:fs';
 import path from 'node:path';
-import { flockSync } from 'fs-ext';
+import { flockSync } from 'fs-ext-extra-prebuilt';
 import { CounterError } from '../../shared/errors';
 import { MAX_VALUE, MIN_VALUE } from '../../shared/counter-value';
 import { CounterStore, LOCK_FILE } from '../../shared/store';
@@ -246,7 +246,7 @@ describe('the cross-process lock', () => {
     await store.read();
     const holder = spawn(process.execPath, [
       '-e',
-      `const fs=require('fs'),{flockSync}=require('fs-ext');const fd=fs.openSync(${JSON.stringify(file(LOCK_FILE))},'r+');flockSync(fd,'ex');console.log('locked');setInterval(()=>{},1000)`,
+      `const fs=require('fs'),{flockSync}=require('fs-ext-extra-prebuilt');const fd=fs.openSync(${JSON.stringify(file(LOCK_FILE))},'r+');flockSync(fd,'ex');console.log('locked');setInterval(()=>{},1000)`,
     ]);
     await new Promise((resolve) => holder.stdout.once('data', resolve));
     const change = store.add(1n);
