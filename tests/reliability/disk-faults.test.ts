@@ -115,8 +115,11 @@ describe('a data directory on a small tmpfs', () => {
         next: (i) => (i < 600 ? { target: i % 2, kind: 'increment', by: 1n } : undefined),
         urlOf: (target) => urls[target],
       });
-      // The disk fills at a known point of the load: after 100 acknowledged changes, with
-      // both hosts stopped so that no write is half done while it fills.
+      // The disk fills at a known point of the load, after 100 acknowledged changes, and
+      // stays full for every write after it (see fill()): with both hosts stopped, so that
+      // none frees a block between the fill and the links that keep it full. A fill while
+      // they ran failed about one run in six here: when a commit had written its temp file
+      // just before, each rename freed a block for the next, and nothing was refused.
       await load.until((records) => ackedCount(records) >= 100);
       let free: () => void;
       try {
