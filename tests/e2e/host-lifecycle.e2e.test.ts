@@ -127,17 +127,27 @@ describe('shutdown', () => {
 
   it('loses no acknowledged change of the real app and applies no unacknowledged one', async () => {
     host = await startHost({ env: { BACKUP_SCHEDULE: '0 0 0 1 1 *', LOG_LEVEL: 'warning' } });
-    const increments = Array.from({ length: 60 }, (_, i) =>
-      delay(i * 3).then(() =>
-        request(`${host.url}/increment`, { method: 'POST' }).then(
+    const running = host;
+    // Eight clients send increments one after another until the host is gone (or 30 each).
+    // SIGTERM comes once 10 are acknowledged, so it always meets changes in flight and
+    // changes still to come, whatever the machine's speed.
+    const outcomes: Array<number | string> = [];
+    let terminated = false;
+    const client = async () => {
+      for (let i = 0; i < 30; i++) {
+        const outcome = await request(`${running.url}/increment`, { method: 'POST' }).then(
           (reply) => reply.status,
           (err: NodeJS.ErrnoException) => err.code ?? 'error',
-        ),
-      ),
-    );
-    await delay(60);
-    host.proc.kill('SIGTERM');
-    const outcomes = await Promise.all(increments);
+        );
+        outcomes.push(outcome);
+        if (outcomes.filter((o) => o === 200).length === 10) {
+          terminated = running.proc.kill('SIGTERM');
+        }
+        if (outcome !== 200 && outcome !== 503) return;
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, client));
+    expect(terminated).toBe(true);
     expect(await host.exited).toEqual({ code: 0, signal: null });
 
     const acknowledged = outcomes.filter((outcome) => outcome === 200).length;
@@ -176,8 +186,6 @@ async function startExpectingFailure(
   await host.stop();
   return { exit, logs: host.logs() };
 }
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -17,10 +17,11 @@ describe('the directory lock', () => {
   it('excludes a second holder until the first releases', async () => {
     const lockFile = path.join(dir, '.counter.lock');
     const [a, b] = [new DirectoryLock(lockFile), new DirectoryLock(lockFile)];
-    const release = await a.acquire(1000);
+    // Timeouts around a lock that is free are bounds only; a short one races a busy machine.
+    const release = await a.acquire(10_000);
     await expect(b.acquire(100)).rejects.toBeInstanceOf(LockTimeoutError);
     await release();
-    const releaseB = await b.acquire(1000);
+    const releaseB = await b.acquire(10_000);
     await releaseB();
   });
 
@@ -53,7 +54,7 @@ describe('the directory lock', () => {
     // The abandoned attempt now gets the lock and closes it, nobody waiting for it.
     while (!events.includes('close started')) await sleep(1);
 
-    const release = await lock.acquire(1000);
+    const release = await lock.acquire(10_000);
     await release();
     expect(events).toEqual([
       'open',
