@@ -3,6 +3,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { hostMain } from '@rusty-counter/host';
 import { parseStoredValue } from '../shared/counter-value';
 import { DATA_FILE } from '../shared/store';
 import { load, type LoadResult, type Method } from './http';
@@ -25,8 +26,8 @@ const SETTLE_MS = 250;
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2), process.env, APP_ROOT);
-  if (!existsSync(path.join(APP_ROOT, 'dist', 'host', 'main.js'))) {
-    throw new UsageError('dist/host/main.js is missing: run `npm run build` first');
+  if (!existsSync(hostMain)) {
+    throw new UsageError(`${hostMain} is missing: run \`npm run build\` first`);
   }
   if (options.cpuProfDir) await fs.mkdir(options.cpuProfDir, { recursive: true });
 
