@@ -13,7 +13,7 @@ import { type Environment, loadSettings } from './settings/load-settings';
 import { createLogger, type LineSink, type Logger } from './utils/logger';
 import { readHostJson } from './settings/read-host-json';
 import { type HostConfig, resolveHostConfig } from './settings/resolve-host-config';
-import { runHooks } from './invocation/run-hooks';
+import { hookContext, runHooks } from './invocation/run-hooks';
 import { startHttpServer } from './http/start-http-server';
 import { TimerRunner } from './timers/timer-runner';
 import { toHttpRoute } from './http/to-http-route';
@@ -82,15 +82,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   }
 
   const appLevelHookData = {};
-  const appHookContext = (): HookContext => ({
-    get hookData() {
-      return appLevelHookData;
-    },
-    get appHookData() {
-      return registry.appHookData;
-    },
-  });
-  const appStartContext: AppStartContext = Object.assign(appHookContext(), {
+  const appHookContext = (): HookContext => hookContext(registry, appLevelHookData, {});
+  const appStartContext: AppStartContext = hookContext(registry, appLevelHookData, {
     functionAppDirectory: appRoot,
   });
   try {

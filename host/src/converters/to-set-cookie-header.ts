@@ -1,25 +1,28 @@
+import { serialize, type CookieSerializeOptions } from 'cookie';
 import type { RpcHttpCookie } from '../core/core-types';
 
-const sameSiteAttributes: Record<string, string | undefined> = {
-  lax: 'Lax',
-  strict: 'Strict',
+const sameSiteAttributes: Record<string, CookieSerializeOptions['sameSite']> = {
+  lax: 'lax',
+  strict: 'strict',
   // The library sends `none` when the app set no SameSite, and `explicitNone` for "None".
-  explicitNone: 'None',
+  explicitNone: 'none',
 };
 
-/** One `Set-Cookie` header value for a cookie of an RPC HTTP response. */
+/**
+ * One `Set-Cookie` header value for a cookie of an RPC HTTP response, written by `cookie`
+ * (the package `@azure/functions` itself uses) rather than by hand: it percent-encodes the
+ * value, so no value can break the header, and throws on a name that is not a cookie name.
+ */
 export function toSetCookieHeader(cookie: RpcHttpCookie): string {
-  const parts = [`${cookie.name ?? ''}=${cookie.value ?? ''}`];
-  if (cookie.domain?.value) parts.push(`Domain=${cookie.domain.value}`);
-  if (cookie.path?.value) parts.push(`Path=${cookie.path.value}`);
   const expiresSeconds = cookie.expires?.value?.seconds;
-  if (typeof expiresSeconds === 'number')
-    parts.push(`Expires=${new Date(expiresSeconds * 1000).toUTCString()}`);
   const maxAge = cookie.maxAge?.value;
-  if (typeof maxAge === 'number') parts.push(`Max-Age=${Math.trunc(maxAge)}`);
-  if (cookie.secure?.value) parts.push('Secure');
-  if (cookie.httpOnly?.value) parts.push('HttpOnly');
-  const sameSite = cookie.sameSite ? sameSiteAttributes[cookie.sameSite] : undefined;
-  if (sameSite) parts.push(`SameSite=${sameSite}`);
-  return parts.join('; ');
+  return serialize(cookie.name ?? '', cookie.value ?? '', {
+    domain: cookie.domain?.value || undefined,
+    path: cookie.path?.value || undefined,
+    expires: typeof expiresSeconds === 'number' ? new Date(expiresSeconds * 1000) : undefined,
+    maxAge: typeof maxAge === 'number' ? Math.trunc(maxAge) : undefined,
+    secure: cookie.secure?.value ?? undefined,
+    httpOnly: cookie.httpOnly?.value ?? undefined,
+    sameSite: cookie.sameSite ? sameSiteAttributes[cookie.sameSite] : undefined,
+  });
 }

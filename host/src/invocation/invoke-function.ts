@@ -14,7 +14,7 @@ import type {
   RpcParameterBinding,
 } from '../core/core-types';
 import type { Logger } from '../utils/logger';
-import { runHooks } from './run-hooks';
+import { hookContext, runHooks } from './run-hooks';
 
 /**
  * Runs one invocation the way the Node.js worker's InvocationHandler does: the programming
@@ -56,35 +56,23 @@ export async function invokeFunction(
   invocation.context = context;
   const hookData: HookData = {};
 
-  const pre: PreInvocationContext = {
-    get hookData() {
-      return hookData;
-    },
-    get appHookData() {
-      return registry.appHookData;
-    },
+  const pre: PreInvocationContext = hookContext(registry, hookData, {
     get invocationContext() {
       return context;
     },
     inputs: initialInputs,
     functionCallback: fn.callback,
-  };
+  });
   await inState('preInvocationHooks', () => runHooks(registry, 'preInvocation', pre));
 
-  const post: PostInvocationContext = {
-    get hookData() {
-      return hookData;
-    },
-    get appHookData() {
-      return registry.appHookData;
-    },
+  const post: PostInvocationContext = hookContext(registry, hookData, {
     get invocationContext() {
       return context;
     },
     inputs: pre.inputs,
-    result: null,
-    error: null,
-  };
+    result: null as unknown,
+    error: null as unknown,
+  });
   try {
     post.result = await inState('invocation', () =>
       model.invokeFunction(context, pre.inputs, pre.functionCallback),
@@ -113,18 +101,16 @@ function logInvocation(
     return;
   }
   // Log hooks may rewrite the level and message of the app's own log lines.
-  const hookContext: LogHookContext = {
-    get hookData() {
-      return {};
+  const context: LogHookContext = hookContext(
+    registry,
+    {},
+    {
+      invocationContext,
+      category,
+      level,
+      message,
     },
-    get appHookData() {
-      return registry.appHookData;
-    },
-    invocationContext,
-    category,
-    level,
-    message,
-  };
-  for (const hook of logHooks) hook(hookContext);
-  logger.log(hookContext.level, functionName, hookContext.message);
+  );
+  for (const hook of logHooks) hook(context);
+  logger.log(context.level, functionName, context.message);
 }

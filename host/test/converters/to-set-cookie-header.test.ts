@@ -18,13 +18,19 @@ describe('toSetCookieHeader', () => {
       sameSite: 'strict',
     });
     expect(header).toBe(
-      'session=xyz; Domain=example.com; Path=/; Expires=Wed, 01 Jan 2025 00:00:00 GMT; Max-Age=3600; Secure; HttpOnly; SameSite=Strict',
+      'session=xyz; Max-Age=3600; Domain=example.com; Path=/; Expires=Wed, 01 Jan 2025 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict',
     );
   });
 
   it('writes SameSite=None only when the app chose it explicitly', () => {
     expect(toSetCookieHeader({ name: 'a', value: 'b', sameSite: 'explicitNone' })).toBe(
       'a=b; SameSite=None',
+    );
+  });
+
+  it('percent-encodes the value, so that no value can add attributes or break the header', () => {
+    expect(toSetCookieHeader({ name: 'a', value: 'x y; Domain=evil.example' })).toBe(
+      'a=x%20y%3B%20Domain%3Devil.example',
     );
   });
 });
