@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import unicorn from 'eslint-plugin-unicorn';
 import tseslint from 'typescript-eslint';
 
 // The app (functions/, shared/) and the offline host (host/) never import each other: the host
@@ -17,9 +18,36 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    plugins: { unicorn },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // The conventions of CONTRIBUTING.md, as far as a rule can check them.
+      'unicorn/filename-case': ['error', { case: 'kebabCase' }],
+      '@typescript-eslint/naming-convention': [
+        'error',
+        { selector: 'default', format: ['camelCase'], leadingUnderscore: 'allow' },
+        { selector: 'import', format: null },
+        { selector: 'typeLike', format: ['PascalCase'] },
+        { selector: 'enumMember', format: ['PascalCase'] },
+        // UPPER_SNAKE_CASE only for constants; a class may be assigned to one too.
+        {
+          selector: 'variable',
+          modifiers: ['const'],
+          format: ['camelCase', 'UPPER_CASE', 'PascalCase'],
+        },
+        // Destructured names are the keys they come from (e.g. local.settings.json's "CORS").
+        { selector: 'variable', modifiers: ['destructured'], format: null },
+        // Keys follow what they name: HTTP headers, environment variables, JSON fields.
+        { selector: ['objectLiteralProperty', 'typeProperty'], format: null },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'PrivateIdentifier',
+          message: 'Mark private state `private` (see CONTRIBUTING.md), not with #.',
+        },
+      ],
     },
   },
   {
@@ -29,6 +57,23 @@ export default tseslint.config(
   {
     files: ['host/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [appImports] }] },
+  },
+  {
+    files: ['functions/**', 'shared/**', 'host/src/**', 'bench/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'PrivateIdentifier',
+          message: 'Mark private state `private` (see CONTRIBUTING.md), not with #.',
+        },
+        {
+          selector: 'MemberExpression[property.name="code"] > TSAsExpression.object',
+          message:
+            'Read an errno code with errnoOf(err) (shared/errno.ts, host/src/utils/errno.ts).',
+        },
+      ],
+    },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

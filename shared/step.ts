@@ -2,6 +2,7 @@ import type { HttpRequest } from '@azure/functions';
 import { isLosslessNumber, parse } from 'lossless-json';
 import { badRequest, CounterError } from './errors';
 import { MAX_VALUE } from './counter-value';
+import { isJsonObject } from './json-object';
 
 /** A step body is a few bytes; anything this large is a mistake or an attack. */
 export const MAX_BODY_BYTES = 8 * 1024;
@@ -52,7 +53,7 @@ async function stepFromBody(request: HttpRequest): Promise<bigint | undefined> {
   } catch (err) {
     throw badRequest(`the body is not valid JSON (${(err as Error).message}); send e.g. {"by": 5}`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+  if (!isJsonObject(json)) {
     throw badRequest('the body must be a JSON object such as {"by": 5}');
   }
   const extra = Object.keys(json).filter((key) => key !== 'by');
@@ -60,7 +61,7 @@ async function stepFromBody(request: HttpRequest): Promise<bigint | undefined> {
     throw badRequest(`unknown field(s) ${extra.slice(0, 5).join(', ')}; the body takes only "by"`);
   }
   if (!('by' in json)) return undefined;
-  const by = (json as { by: unknown }).by;
+  const by = json.by;
   if (isLosslessNumber(by)) return parseStep(by.value, '"by"');
   if (typeof by === 'string') return parseStep(by, '"by"');
   throw badRequest(`"by" must be ${STEP_HINT}`);

@@ -3,7 +3,7 @@ export { startHost, type HostOptions, type RunningHost } from './start-host';
 export { HostStartupError } from './utils/host-startup-error';
 export {
   hostMain,
-  readyLine,
+  READY_LINE,
   spawnHostProcess,
   spawnServer,
   startHostProcess,

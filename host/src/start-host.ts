@@ -20,7 +20,7 @@ import { toHttpRoute } from './http/to-http-route';
 import { type TimerFunction, toTimerFunction } from './timers/to-timer-function';
 
 /** Request bodies above this are refused with 413, as the spec's clients never need more. */
-const maxRequestBodyBytes = 1024 * 1024;
+const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
 export interface HostOptions {
   appRoot: string;
@@ -104,7 +104,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       cors: config.cors,
       logger,
       inFlight,
-      maxBodyBytes: maxRequestBodyBytes,
+      maxBodyBytes: MAX_REQUEST_BODY_BYTES,
       isDraining: () => draining,
     }),
   );

@@ -13,7 +13,7 @@ export interface RegisteredFunction {
   callback: FunctionCallback;
 }
 
-const hookNames: readonly HookName[] = [
+const HOOK_NAMES: readonly HookName[] = [
   'preInvocation',
   'postInvocation',
   'appStart',
@@ -26,12 +26,14 @@ export class AppRegistry {
   readonly functions = new Map<string, RegisteredFunction>();
   readonly appHookData: HookData = {};
   programmingModel: ProgrammingModel | undefined;
-  #hooks = new Map<HookName, HookCallback[]>(hookNames.map((name) => [name, []]));
+  private readonly hooksByName = new Map<HookName, HookCallback[]>(
+    HOOK_NAMES.map((name) => [name, []]),
+  );
   // Like the worker, functions may only be registered while the app's modules load.
-  #acceptsFunctions = true;
+  private acceptsFunctions = true;
 
   registerFunction(metadata: FunctionMetadata, callback: FunctionCallback): Disposable {
-    if (!this.#acceptsFunctions) {
+    if (!this.acceptsFunctions) {
       throw new Error('A function can only be registered during app startup.');
     }
     const name = metadata.name;
@@ -40,12 +42,12 @@ export class AppRegistry {
     }
     this.functions.set(name, { metadata, callback });
     return new Disposable(() => {
-      if (this.#acceptsFunctions) this.functions.delete(name);
+      if (this.acceptsFunctions) this.functions.delete(name);
     });
   }
 
   registerHook(hookName: string, callback: HookCallback): Disposable {
-    const callbacks = this.#hooks.get(hookName as HookName);
+    const callbacks = this.hooksByName.get(hookName as HookName);
     if (!callbacks) {
       throw new RangeError(`"${hookName}" is not a valid hook name.`);
     }
@@ -57,11 +59,11 @@ export class AppRegistry {
   }
 
   hooks(hookName: HookName): readonly HookCallback[] {
-    return this.#hooks.get(hookName) ?? [];
+    return this.hooksByName.get(hookName) ?? [];
   }
 
   /** Called once the app's modules have loaded. */
   closeRegistration(): void {
-    this.#acceptsFunctions = false;
+    this.acceptsFunctions = false;
   }
 }

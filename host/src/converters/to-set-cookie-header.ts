@@ -1,7 +1,7 @@
 import { serialize, type CookieSerializeOptions } from 'cookie';
 import type { RpcHttpCookie } from '../core/core-types';
 
-const sameSiteAttributes: Record<string, CookieSerializeOptions['sameSite']> = {
+const SAME_SITE_ATTRIBUTES: Record<string, CookieSerializeOptions['sameSite']> = {
   lax: 'lax',
   strict: 'strict',
   // The library sends `none` when the app set no SameSite, and `explicitNone` for "None".
@@ -23,6 +23,6 @@ export function toSetCookieHeader(cookie: RpcHttpCookie): string {
     maxAge: typeof maxAge === 'number' ? Math.trunc(maxAge) : undefined,
     secure: cookie.secure?.value ?? undefined,
     httpOnly: cookie.httpOnly?.value ?? undefined,
-    sameSite: cookie.sameSite ? sameSiteAttributes[cookie.sameSite] : undefined,
+    sameSite: cookie.sameSite ? SAME_SITE_ATTRIBUTES[cookie.sameSite] : undefined,
   });
 }

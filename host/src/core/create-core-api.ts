@@ -10,9 +10,9 @@ import type {
 import { Disposable } from '../utils/disposable';
 
 /** The version this host reports as the worker's; the library only checks that `log` exists. */
-const offlineWorkerVersion = '1.0.0-offline';
+const OFFLINE_WORKER_VERSION = '1.0.0-offline';
 /** The Functions host version this stand-in behaves like. */
-const offlineHostVersion = '4.0.0-offline';
+const OFFLINE_HOST_VERSION = '4.0.0-offline';
 
 export interface CoreApi {
   readonly version: string;
@@ -30,8 +30,8 @@ export type SystemLog = (level: RpcLogLevel, category: RpcLogCategory, message: 
 /** The object the app receives from `require('@azure/functions-core')`. */
 export function createCoreApi(registry: AppRegistry, log: SystemLog): CoreApi {
   return {
-    version: offlineWorkerVersion,
-    hostVersion: offlineHostVersion,
+    version: OFFLINE_WORKER_VERSION,
+    hostVersion: OFFLINE_HOST_VERSION,
     registerFunction: (metadata, callback) => registry.registerFunction(metadata, callback),
     registerHook: (hookName, callback) => registry.registerHook(hookName, callback),
     setProgrammingModel: (programmingModel) => {

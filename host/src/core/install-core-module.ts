@@ -1,7 +1,7 @@
 import Module from 'node:module';
 import type { CoreApi } from './create-core-api';
 
-const coreModuleName = '@azure/functions-core';
+const CORE_MODULE_NAME = '@azure/functions-core';
 
 /**
  * Makes `require('@azure/functions-core')` return `coreApi` in every module loaded from now
@@ -12,7 +12,7 @@ export function installCoreModule(coreApi: CoreApi): () => void {
   const originalRequire = Module.prototype.require;
   Module.prototype.require = new Proxy(originalRequire, {
     apply(target, thisArg: NodeJS.Module, args: [string]): unknown {
-      return args[0] === coreModuleName ? coreApi : Reflect.apply(target, thisArg, args);
+      return args[0] === CORE_MODULE_NAME ? coreApi : Reflect.apply(target, thisArg, args);
     },
   });
   return () => {

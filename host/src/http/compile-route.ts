@@ -10,10 +10,16 @@ export interface CompiledRoute {
   readonly pattern: RegExp;
 }
 
-const rank = { literal: 0, constrained: 1, parameter: 2, optional: 3, catchAll: 4 } as const;
+const PRECEDENCE_RANK = {
+  literal: 0,
+  constrained: 1,
+  parameter: 2,
+  optional: 3,
+  catchAll: 4,
+} as const;
 
 // Route constraints of ASP.NET Core that translate to a plain pattern.
-const constraintPatterns: Record<string, string> = {
+const CONSTRAINT_PATTERNS: Record<string, string> = {
   int: '-?\\d+',
   long: '-?\\d+',
   bool: '(?:true|false)',
@@ -23,7 +29,7 @@ const constraintPatterns: Record<string, string> = {
   decimal: '-?\\d+(?:\\.\\d+)?',
 };
 
-const parameterSyntax = /^\{(\*{0,2})([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+))?(\?)?\}$/;
+const PARAMETER_SYNTAX = /^\{(\*{0,2})([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+))?(\?)?\}$/;
 
 /**
  * Compiles `routePrefix` + `route` with ASP.NET Core's template forms `{name}`, `{name?}`,
@@ -50,11 +56,11 @@ export function compileRoute(routePrefix: string, route: string): CompiledRoute 
       if (optionalSeen)
         throw fail('follows an optional parameter; optional parameters must come last');
       source += `/${escapeRegex(segment)}`;
-      precedence.push(rank.literal);
+      precedence.push(PRECEDENCE_RANK.literal);
       continue;
     }
 
-    const parsed = parameterSyntax.exec(segment);
+    const parsed = PARAMETER_SYNTAX.exec(segment);
     if (!parsed) {
       throw fail('is not supported; use {name}, {name?}, {name:int} or a trailing {*name}');
     }
@@ -66,30 +72,32 @@ export function compileRoute(routePrefix: string, route: string): CompiledRoute 
 
     if (stars) {
       source += '(?:/(.*))?';
-      precedence.push(rank.catchAll);
+      precedence.push(PRECEDENCE_RANK.catchAll);
       optionalSeen = true;
       continue;
     }
     let valuePattern = '[^/]+';
     if (constraint !== undefined) {
-      const known = constraintPatterns[constraint.toLowerCase()];
+      const known = CONSTRAINT_PATTERNS[constraint.toLowerCase()];
       if (!known)
         throw fail(`uses the constraint "${constraint}", which the offline host does not support`);
       valuePattern = known;
     }
     if (optionalMark) {
       source += `(?:/(${valuePattern}))?`;
-      precedence.push(rank.optional);
+      precedence.push(PRECEDENCE_RANK.optional);
       optionalSeen = true;
     } else {
       if (optionalSeen)
         throw fail('follows an optional parameter; optional parameters must come last');
       source += `/(${valuePattern})`;
-      precedence.push(constraint === undefined ? rank.parameter : rank.constrained);
+      precedence.push(
+        constraint === undefined ? PRECEDENCE_RANK.parameter : PRECEDENCE_RANK.constrained,
+      );
     }
   }
 
-  const catchAllLast = precedence.indexOf(rank.catchAll);
+  const catchAllLast = precedence.indexOf(PRECEDENCE_RANK.catchAll);
   if (catchAllLast >= 0 && catchAllLast !== precedence.length - 1) {
     throw new HostStartupError(
       `route "${template}": a catch-all parameter must be the last segment`,

@@ -34,9 +34,9 @@ export interface HttpRequestHandlerOptions {
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
-const noBody = new Uint8Array(0);
+const NO_BODY = new Uint8Array(0);
 /** How long a client that sent too large a body may go on sending (dropped) after the 413. */
-const tooLargeLingerMs = 2000;
+const TOO_LARGE_LINGER_MS = 2000;
 
 /**
  * Answers HTTP requests by invoking the matching function through the programming model.
@@ -109,7 +109,7 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
         send(req, res, {
           status: 204,
           headers: { allow: allowedMethods.join(', '), ...preflight },
-          body: noBody,
+          body: NO_BODY,
         });
       }
       logHostAnswer(req, path, res.statusCode);
@@ -123,7 +123,7 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
         send(req, res, {
           status: 204,
           headers: { allow: allowedMethods.join(', ') },
-          body: noBody,
+          body: NO_BODY,
         });
       } else if (allowedMethods.length > 0) {
         // The Functions host answers 404 when the path exists but the method does not.
@@ -150,7 +150,7 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
     const bodyRead = await readRequestBody(req, maxBodyBytes);
     if (bodyRead.kind === 'aborted') return;
     if (bodyRead.kind === 'tooLarge') {
-      lingerBeforeClose(req, res, tooLargeLingerMs);
+      lingerBeforeClose(req, res, TOO_LARGE_LINGER_MS);
       send(req, res, jsonError(413, `the request body is larger than ${maxBodyBytes} bytes`));
       logHostAnswer(req, path, 413);
       return;
@@ -168,7 +168,7 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
         logger,
       );
       const http = httpDataOf(response);
-      answer = http ? fromRpcHttpResponse(http) : { status: 204, headers: {}, body: noBody };
+      answer = http ? fromRpcHttpResponse(http) : { status: 204, headers: {}, body: NO_BODY };
     } catch (err) {
       logger.log('error', functionName, `failed: ${describeError(err)}`);
       answer = jsonError(500, 'internal error');

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 export type BodyReadResult =
   { kind: 'read'; body: Buffer } | { kind: 'tooLarge' } | { kind: 'aborted' };
 
-const emptyBody: BodyReadResult = { kind: 'read', body: Buffer.alloc(0) };
+const EMPTY_BODY: BodyReadResult = { kind: 'read', body: Buffer.alloc(0) };
 
 /**
  * Reads the request body up to `limitBytes`. A declared Content-Length over the limit is
@@ -16,7 +16,7 @@ export function readRequestBody(
 ): Promise<BodyReadResult> | BodyReadResult {
   const declared = req.headers['content-length'];
   const chunked = req.headers['transfer-encoding'] !== undefined;
-  if (!chunked && (declared === undefined || declared === '0')) return emptyBody;
+  if (!chunked && (declared === undefined || declared === '0')) return EMPTY_BODY;
   if (!chunked && Number(declared) > limitBytes) return { kind: 'tooLarge' };
 
   return new Promise((resolve) => {

@@ -11,7 +11,7 @@ import { refusalForClientError, refuseOnSocket } from './refuse-on-socket';
  * 60 s idle timeout of common reverse proxies (nginx upstream keepalive, cloud load
  * balancers), so a proxy never reuses a connection the host is closing.
  */
-const connectionTimeouts = {
+const CONNECTION_TIMEOUTS = {
   headersTimeoutMs: 15_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 65_000,
@@ -30,10 +30,10 @@ export function startHttpServer(
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<ListeningServer> {
   const server = createServer({
-    headersTimeout: connectionTimeouts.headersTimeoutMs,
-    requestTimeout: connectionTimeouts.requestTimeoutMs,
-    keepAliveTimeout: connectionTimeouts.keepAliveTimeoutMs,
-    connectionsCheckingInterval: connectionTimeouts.checkIntervalMs,
+    headersTimeout: CONNECTION_TIMEOUTS.headersTimeoutMs,
+    requestTimeout: CONNECTION_TIMEOUTS.requestTimeoutMs,
+    keepAliveTimeout: CONNECTION_TIMEOUTS.keepAliveTimeoutMs,
+    connectionsCheckingInterval: CONNECTION_TIMEOUTS.checkIntervalMs,
   });
   const responses = new WeakMap<Duplex, ServerResponse>();
   const track = (req: IncomingMessage, res: ServerResponse) => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import dotenv from 'dotenv';
 import { HostStartupError } from '../utils/host-startup-error';
 import { isJsonObject, parseJsonObject } from '../utils/is-json-object';
+import { errnoOf } from '../utils/errno';
 
 /** The `Host` section of local.settings.json that the offline host honours. */
 export interface LocalHostSettings {
@@ -97,7 +98,7 @@ async function readOptional(file: string): Promise<string | undefined> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (errnoOf(err) === 'ENOENT') return undefined;
     throw new HostStartupError(`cannot read ${file}: ${(err as Error).message}`);
   }
 }

@@ -4,6 +4,7 @@ import type { RpcLogLevel } from '../core/core-types';
 import { HostStartupError } from '../utils/host-startup-error';
 import { isJsonObject, parseJsonObject } from '../utils/is-json-object';
 import { parseLogLevel } from '../utils/logger';
+import { errnoOf } from '../utils/errno';
 
 /** The parts of host.json the offline host honours. */
 export interface HostJson {
@@ -19,7 +20,7 @@ export async function readHostJson(appRoot: string): Promise<HostJson> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { routePrefix: 'api' };
+    if (errnoOf(err) === 'ENOENT') return { routePrefix: 'api' };
     throw new HostStartupError(`cannot read ${file}: ${(err as Error).message}`);
   }
   return parseHostJson(text, file);

@@ -17,7 +17,7 @@ export interface HostConfig {
   timezone: string | undefined;
 }
 
-const hostDefaults = { host: '127.0.0.1', port: 8000, shutdownTimeoutMs: 10_000 } as const;
+const HOST_DEFAULTS = { host: '127.0.0.1', port: 8000, shutdownTimeoutMs: 10_000 } as const;
 
 /**
  * The host's own settings, environment first: `HOST`, `PORT` (else local.settings.json
@@ -30,7 +30,7 @@ export function resolveHostConfig(
   hostJson: HostJson,
 ): HostConfig {
   return {
-    host: nonEmpty(env.HOST) ?? hostDefaults.host,
+    host: nonEmpty(env.HOST) ?? HOST_DEFAULTS.host,
     port: parsePort(env.PORT, local.localHttpPort),
     logLevel: parseLevel(env.LOG_LEVEL) ?? hostJson.defaultLogLevel ?? 'information',
     routePrefix: hostJson.routePrefix,
@@ -42,7 +42,7 @@ export function resolveHostConfig(
 
 function parsePort(fromEnv: string | undefined, fromLocalSettings: number | undefined): number {
   const value = nonEmpty(fromEnv);
-  if (value === undefined) return fromLocalSettings ?? hostDefaults.port;
+  if (value === undefined) return fromLocalSettings ?? HOST_DEFAULTS.port;
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) {
     throw new HostStartupError(`PORT must be a port number from 0 to 65535; got "${fromEnv}"`);
@@ -61,7 +61,7 @@ function parseLevel(fromEnv: string | undefined): RpcLogLevel | undefined {
 
 function parseShutdownTimeout(fromEnv: string | undefined): number {
   const value = nonEmpty(fromEnv);
-  if (value === undefined) return hostDefaults.shutdownTimeoutMs;
+  if (value === undefined) return HOST_DEFAULTS.shutdownTimeoutMs;
   if (!/^\d+$/.test(value)) {
     throw new HostStartupError(
       `SHUTDOWN_TIMEOUT_MS must be a whole number of milliseconds; got "${fromEnv}"`,

@@ -12,7 +12,7 @@ import path from 'node:path';
 export const hostMain = path.resolve(__dirname, '../..', 'dist', 'main.js');
 
 /** The one ready line every server started here prints; group 1 is the URL, group 2 the port. */
-export const readyLine = /listening on (http:\/\/\S+?:(\d+))\b/;
+export const READY_LINE = /listening on (http:\/\/\S+?:(\d+))\b/;
 
 export interface ServerExit {
   code: number | null;
@@ -69,8 +69,8 @@ export function startHostProcess(options: HostProcessOptions): Promise<ReadyServ
 /** Waits for the ready line of `server`; kills it if the line does not come. */
 export async function whenReady(server: SpawnedServer, timeoutMs = 15_000): Promise<ReadyServer> {
   try {
-    const line = await server.waitForLog(readyLine, timeoutMs);
-    const [, url, port] = readyLine.exec(line) ?? [];
+    const line = await server.waitForLog(READY_LINE, timeoutMs);
+    const [, url, port] = READY_LINE.exec(line) ?? [];
     return { ...server, url, port: Number(port) };
   } catch (err) {
     server.proc.kill('SIGKILL');

@@ -11,7 +11,7 @@ export interface Schedule {
   nextAfter(time: Date): Date | undefined;
 }
 
-const timeSpanSyntax = /^(?:(\d+)\.)?(\d+):(\d+)(?::(\d+))?$/;
+const TIME_SPAN_SYNTAX = /^(?:(\d+)\.)?(\d+):(\d+)(?::(\d+))?$/;
 
 /**
  * A timer's schedule as the Functions host reads it: an NCRONTAB expression with six fields
@@ -21,7 +21,7 @@ const timeSpanSyntax = /^(?:(\d+)\.)?(\d+):(\d+)(?::(\d+))?$/;
  */
 export function resolveSchedule(expression: string, timezone?: string): Schedule {
   const trimmed = expression.trim();
-  if (timeSpanSyntax.test(trimmed)) return timeSpanSchedule(trimmed);
+  if (TIME_SPAN_SYNTAX.test(trimmed)) return timeSpanSchedule(trimmed);
   return cronSchedule(trimmed, timezone);
 }
 
@@ -55,7 +55,7 @@ function cronSchedule(expression: string, timezone: string | undefined): Schedul
 }
 
 function timeSpanSchedule(expression: string): Schedule {
-  const [, daysPart, first = '0', second = '0', third] = timeSpanSyntax.exec(expression) ?? [];
+  const [, daysPart, first = '0', second = '0', third] = TIME_SPAN_SYNTAX.exec(expression) ?? [];
   let days = Number(daysPart ?? 0);
   let hours: number;
   let minutes: number;

@@ -2,7 +2,7 @@ import type { Schedule } from './resolve-schedule';
 import type { TimerInfo } from '../converters/to-rpc-timer-info';
 
 // setTimeout cannot wait longer than 2^31-1 ms (about 24.8 days); longer waits are chained.
-const longestTimeout = 2 ** 31 - 1;
+const LONGEST_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * Fires one timer function on its schedule. Runs never overlap: the next occurrence is
@@ -10,58 +10,58 @@ const longestTimeout = 2 ** 31 - 1;
  * process was stalled) become one immediate run with `isPastDue` set.
  */
 export class TimerRunner {
-  #schedule: Schedule;
-  #run: (info: TimerInfo) => Promise<void>;
-  #lastIntended: Date;
-  #timeout: NodeJS.Timeout | undefined;
-  #stopped = false;
+  private readonly schedule: Schedule;
+  private readonly run: (info: TimerInfo) => Promise<void>;
+  private lastIntended: Date;
+  private timeout: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   /** `run` reports its own failures; it must not reject. */
   constructor(schedule: Schedule, run: (info: TimerInfo) => Promise<void>) {
-    this.#schedule = schedule;
-    this.#run = run;
-    this.#lastIntended = new Date();
+    this.schedule = schedule;
+    this.run = run;
+    this.lastIntended = new Date();
   }
 
   start(runOnStartup: boolean): void {
-    if (runOnStartup) void this.#fire(new Date(), false);
-    else this.#waitFor(this.#schedule.nextAfter(this.#lastIntended));
+    if (runOnStartup) void this.fire(new Date(), false);
+    else this.waitFor(this.schedule.nextAfter(this.lastIntended));
   }
 
   stop(): void {
-    this.#stopped = true;
-    clearTimeout(this.#timeout);
+    this.stopped = true;
+    clearTimeout(this.timeout);
   }
 
-  #waitFor(intended: Date | undefined): void {
-    if (this.#stopped || !intended) return;
+  private waitFor(intended: Date | undefined): void {
+    if (this.stopped || !intended) return;
     const delay = intended.getTime() - Date.now();
-    if (delay > longestTimeout) {
-      this.#timeout = setTimeout(() => this.#waitFor(intended), longestTimeout);
+    if (delay > LONGEST_TIMEOUT_MS) {
+      this.timeout = setTimeout(() => this.waitFor(intended), LONGEST_TIMEOUT_MS);
     } else {
-      this.#timeout = setTimeout(() => void this.#fire(intended, false), Math.max(0, delay));
+      this.timeout = setTimeout(() => void this.fire(intended, false), Math.max(0, delay));
     }
   }
 
-  async #fire(intended: Date, missedWhileRunning: boolean): Promise<void> {
-    if (this.#stopped) return;
+  private async fire(intended: Date, missedWhileRunning: boolean): Promise<void> {
+    if (this.stopped) return;
     const startedAt = new Date();
     // Occurrences that passed before this run could start are folded into it.
-    const firedLate = (this.#schedule.nextAfter(intended) ?? startedAt) < startedAt;
+    const firedLate = (this.schedule.nextAfter(intended) ?? startedAt) < startedAt;
     // A timeout may fire a moment before the wall clock reaches `intended`.
-    const next = this.#schedule.nextAfter(startedAt > intended ? startedAt : intended);
-    await this.#run({
+    const next = this.schedule.nextAfter(startedAt > intended ? startedAt : intended);
+    await this.run({
       isPastDue: missedWhileRunning || firedLate,
-      adjustForDST: this.#schedule.adjustForDST,
-      last: this.#lastIntended,
+      adjustForDST: this.schedule.adjustForDST,
+      last: this.lastIntended,
       next,
       lastUpdated: startedAt,
     });
-    this.#lastIntended = intended;
-    if (this.#stopped) return;
+    this.lastIntended = intended;
+    if (this.stopped) return;
 
     const now = new Date();
-    if (next !== undefined && next <= now) void this.#fire(now, true);
-    else this.#waitFor(next);
+    if (next !== undefined && next <= now) void this.fire(now, true);
+    else this.waitFor(next);
   }
 }

@@ -6,15 +6,15 @@ export class Disposable {
     });
   }
 
-  #callOnDispose: (() => unknown) | undefined;
+  private callOnDispose: (() => unknown) | undefined;
 
   constructor(callOnDispose: () => unknown) {
-    this.#callOnDispose = callOnDispose;
+    this.callOnDispose = callOnDispose;
   }
 
   dispose(): unknown {
-    const callOnDispose = this.#callOnDispose;
-    this.#callOnDispose = undefined;
+    const callOnDispose = this.callOnDispose;
+    this.callOnDispose = undefined;
     return callOnDispose?.();
   }
 }

@@ -1,6 +1,6 @@
 import type { RpcLogLevel } from '../core/core-types';
 
-const severity: Record<RpcLogLevel, number> = {
+const SEVERITY: Record<RpcLogLevel, number> = {
   trace: 0,
   debug: 1,
   information: 2,
@@ -10,7 +10,7 @@ const severity: Record<RpcLogLevel, number> = {
   none: 6,
 };
 
-const labels: Record<RpcLogLevel, string> = {
+const LEVEL_LABELS: Record<RpcLogLevel, string> = {
   trace: 'TRACE',
   debug: 'DEBUG',
   information: 'INFO ',
@@ -20,7 +20,7 @@ const labels: Record<RpcLogLevel, string> = {
   none: '',
 };
 
-const aliases: Record<string, RpcLogLevel> = {
+const LEVEL_ALIASES: Record<string, RpcLogLevel> = {
   info: 'information',
   warn: 'warning',
   fatal: 'critical',
@@ -29,11 +29,11 @@ const aliases: Record<string, RpcLogLevel> = {
 /** Parses a `LOG_LEVEL` value (`trace` … `none`, any case, `info`/`warn` accepted). */
 export function parseLogLevel(value: string): RpcLogLevel | undefined {
   const name = value.trim().toLowerCase();
-  if (name in severity) return name as RpcLogLevel;
-  return aliases[name];
+  if (name in SEVERITY) return name as RpcLogLevel;
+  return LEVEL_ALIASES[name];
 }
 
-export const logLevelNames = Object.keys(severity).join('|');
+export const logLevelNames = Object.keys(SEVERITY).join('|');
 
 export interface LineSink {
   write(line: string): unknown;
@@ -48,14 +48,14 @@ export interface Logger {
 
 /** Warnings and errors go to `errors`, everything else to `out`. */
 export function createLogger(level: RpcLogLevel, out: LineSink, errors: LineSink): Logger {
-  const threshold = severity[level];
+  const threshold = SEVERITY[level];
   return {
     level,
-    isEnabled: (candidate) => candidate !== 'none' && severity[candidate] >= threshold,
+    isEnabled: (candidate) => candidate !== 'none' && SEVERITY[candidate] >= threshold,
     log(candidate, source, message) {
-      if (candidate === 'none' || severity[candidate] < threshold) return;
-      const line = `${new Date().toISOString()} ${labels[candidate]} [${source}] ${message}\n`;
-      (severity[candidate] >= severity.warning ? errors : out).write(line);
+      if (candidate === 'none' || SEVERITY[candidate] < threshold) return;
+      const line = `${new Date().toISOString()} ${LEVEL_LABELS[candidate]} [${source}] ${message}\n`;
+      (SEVERITY[candidate] >= SEVERITY.warning ? errors : out).write(line);
     },
   };
 }
