@@ -13,6 +13,20 @@ const appImports = {
   message: 'The host does not import the app or its tests: it runs any Functions app.',
 };
 
+// Conventions of CONTRIBUTING.md that no plugin rule covers.
+const privateFields = {
+  selector: 'PrivateIdentifier',
+  message: 'Mark private state `private` (see CONTRIBUTING.md), not with #.',
+};
+const defaultExports = {
+  selector: 'ExportDefaultDeclaration',
+  message: 'Use named exports: a name then greps the same everywhere.',
+};
+const errnoCasts = {
+  selector: 'MemberExpression[property.name="code"] > TSAsExpression.object',
+  message: 'Read an errno code with errnoOf(err) (shared/errno.ts, host/src/utils/errno.ts).',
+};
+
 export default tseslint.config(
   { ignores: ['**/dist/', '**/node_modules/', 'bench/results/', 'local_dir/', 'coverage/'] },
   js.configs.recommended,
@@ -41,13 +55,7 @@ export default tseslint.config(
         // Keys follow what they name: HTTP headers, environment variables, JSON fields.
         { selector: ['objectLiteralProperty', 'typeProperty'], format: null },
       ],
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: 'PrivateIdentifier',
-          message: 'Mark private state `private` (see CONTRIBUTING.md), not with #.',
-        },
-      ],
+      'no-restricted-syntax': ['error', privateFields, defaultExports],
     },
   },
   {
@@ -61,18 +69,7 @@ export default tseslint.config(
   {
     files: ['functions/**', 'shared/**', 'host/src/**', 'bench/**'],
     rules: {
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: 'PrivateIdentifier',
-          message: 'Mark private state `private` (see CONTRIBUTING.md), not with #.',
-        },
-        {
-          selector: 'MemberExpression[property.name="code"] > TSAsExpression.object',
-          message:
-            'Read an errno code with errnoOf(err) (shared/errno.ts, host/src/utils/errno.ts).',
-        },
-      ],
+      'no-restricted-syntax': ['error', privateFields, defaultExports, errnoCasts],
     },
   },
   {
@@ -86,6 +83,10 @@ export default tseslint.config(
         console: 'readonly',
       },
     },
-    rules: { '@typescript-eslint/no-require-imports': 'off' },
+    rules: {
+      '@typescript-eslint/no-require-imports': 'off',
+      // Tool configuration files (eslint.config.mjs) export their config by default.
+      'no-restricted-syntax': ['error', privateFields],
+    },
   },
 );
