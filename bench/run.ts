@@ -243,7 +243,7 @@ function machine() {
 /** Which commit was measured, and whether the code the hosts run differed from it. */
 async function codeUnderTest(): Promise<{ commit?: string; uncommitted: string[] }> {
   const git = (...args: string[]) =>
-    promisify(execFile)('git', args, { cwd: appRoot }).then(({ stdout }) => stdout.trim());
+    promisify(execFile)('git', args, { cwd: appRoot }).then(({ stdout }) => stdout.trimEnd());
   try {
     const commit = await git('rev-parse', 'HEAD');
     const status = await git('status', '--porcelain', '--', 'shared', 'functions', 'host');

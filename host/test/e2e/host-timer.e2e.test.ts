@@ -28,6 +28,13 @@ afterEach(async () => {
   rmSync(ticksDir, { recursive: true, force: true });
 });
 
+/** The host on the fixture app, its timer writing to this test's TICKS_DIR. */
+const startTicker = (env: Record<string, string>) =>
+  startHostProcess({
+    appRoot: basicApp,
+    env: { TICKS_DIR: ticksDir, LOG_LEVEL: 'information', ...env },
+  });
+
 const ticksOf = (): Tick[] => {
   const file = path.join(ticksDir, 'ticks.jsonl');
   if (!existsSync(file)) return [];
@@ -55,10 +62,7 @@ async function waitForTicks(
 }
 
 it('fires a six-field NCRONTAB schedule from %AppSetting% every second, passing the timer as the host does', async () => {
-  host = await startHostProcess({
-    appRoot: basicApp,
-    env: { TICKS_DIR: ticksDir, LOG_LEVEL: 'information', TICK_SCHEDULE: '* * * * * *' },
-  });
+  host = await startTicker({ TICK_SCHEDULE: '* * * * * *' });
   const ticks = await waitForTicks(host, 2);
   for (const { timer } of ticks) {
     expect(timer.isPastDue).toBe(false);
@@ -77,15 +81,7 @@ it('fires a six-field NCRONTAB schedule from %AppSetting% every second, passing 
 
 it('never overlaps runs of one timer, and marks the run after missed occurrences past due', async () => {
   // Each run takes 1.2 s on a one-second schedule.
-  host = await startHostProcess({
-    appRoot: basicApp,
-    env: {
-      TICKS_DIR: ticksDir,
-      LOG_LEVEL: 'information',
-      TICK_SCHEDULE: '* * * * * *',
-      TICK_HOLD_MS: '1200',
-    },
-  });
+  host = await startTicker({ TICK_SCHEDULE: '* * * * * *', TICK_HOLD_MS: '1200' });
   const ticks = await waitForTicks(host, 3);
   for (let i = 1; i < ticks.length; i++) {
     expect(ticks[i].started - ticks[i - 1].started).toBeGreaterThanOrEqual(1200);
@@ -96,10 +92,7 @@ it('never overlaps runs of one timer, and marks the run after missed occurrences
 });
 
 it('fires a TimeSpan schedule (hh:mm:ss) at its interval', async () => {
-  host = await startHostProcess({
-    appRoot: basicApp,
-    env: { TICKS_DIR: ticksDir, LOG_LEVEL: 'information', TICK_SCHEDULE: '00:00:01' },
-  });
+  host = await startTicker({ TICK_SCHEDULE: '00:00:01' });
   const ticks = await waitForTicks(host, 2);
   const startTimes = ticks.map((tick) => new Date(tick.timer.scheduleStatus.lastUpdated).getTime());
   expect(startTimes[1] - startTimes[0]).toBeGreaterThanOrEqual(990);
@@ -111,15 +104,7 @@ it('fires a TimeSpan schedule (hh:mm:ss) at its interval', async () => {
 });
 
 it('waits for a running timer invocation on shutdown', async () => {
-  host = await startHostProcess({
-    appRoot: basicApp,
-    env: {
-      TICKS_DIR: ticksDir,
-      LOG_LEVEL: 'information',
-      TICK_SCHEDULE: '* * * * * *',
-      TICK_HOLD_MS: '1000',
-    },
-  });
+  host = await startTicker({ TICK_SCHEDULE: '* * * * * *', TICK_HOLD_MS: '1000' });
   await waitForTicks(host, 1);
   expect(await host.stop()).toEqual({ code: 0, signal: null });
   expect(host.logs()).toMatch(/\[ticker\] timer -> succeeded[^]*appTerminate hook ran/);
