@@ -77,6 +77,16 @@ function httpInput(
   return [{ name: triggerName(name), data: { http } }];
 }
 
+/** POST /echo/1 to the fixture's echo function, which logs a warning line. */
+const invokeEcho = () =>
+  invokeFunction(
+    registry,
+    programmingModel,
+    fn('echo'),
+    httpInput('echo', 'POST', 'http://h/echo/1', { id: '1' }),
+    logger,
+  );
+
 describe('invokeFunction', () => {
   it('gives the handler the request in RPC shape and returns its answer as RPC http data', async () => {
     const input = httpInput('echo', 'POST', 'http://localhost:8000/echo/7?by=3', { id: '7' }, 'hi');
@@ -100,13 +110,7 @@ describe('invokeFunction', () => {
   });
 
   it("logs the handler's context lines under the function's name with their level", async () => {
-    await invokeFunction(
-      registry,
-      programmingModel,
-      fn('echo'),
-      httpInput('echo', 'POST', 'http://h/echo/1', { id: '1' }),
-      logger,
-    );
+    await invokeEcho();
     expect(logLines).toContainEqual(['warning', 'echo', 'echo warns']);
   });
 
@@ -178,13 +182,7 @@ describe('invokeFunction', () => {
       }
     });
     try {
-      await invokeFunction(
-        registry,
-        programmingModel,
-        fn('echo'),
-        httpInput('echo', 'POST', 'http://h/echo/1', { id: '1' }),
-        logger,
-      );
+      await invokeEcho();
       expect(logLines).toContainEqual(['error', 'echo', '[redacted] echo warns']);
     } finally {
       hook.dispose();
