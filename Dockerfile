@@ -12,6 +12,7 @@
 FROM node:22-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY host/package.json ./host/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json host.json ./
 COPY functions ./functions
@@ -32,6 +33,8 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/host.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/host/package.json ./host/
+COPY --from=build /app/host/dist ./host/dist
 COPY scripts/healthcheck.mjs /usr/local/lib/rusty-counter/healthcheck.mjs
 # The code stays root's and read-only to the service; only the data directory is the node user's,
 # so a fresh named volume mounted there starts out writable (a bind mount keeps its host owner).
@@ -42,7 +45,7 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
     CMD ["node", "/usr/local/lib/rusty-counter/healthcheck.mjs"]
 # The same command as `npm run start:prod`, without npm in between, so that SIGTERM reaches the
 # host itself and in-flight requests finish before the container stops.
-CMD ["node", "dist/host/main.js"]
+CMD ["node", "host/dist/main.js"]
 
 
 # The official Functions host (.NET) running the app, as Azure runs it. The last stage, so that a

@@ -3,7 +3,9 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { hostMain } from '@rusty-counter/host';
 import { parseStoredValue } from '../shared/counter-value';
+import { errnoOf } from '../shared/errno';
 import { DATA_FILE } from '../shared/store';
 import { load, type LoadResult, type Method } from './http';
 import type { InProcessResult } from './in-process';
@@ -18,15 +20,15 @@ import {
   type ChildServer,
 } from './servers';
 
-const APP_ROOT = path.resolve(__dirname, '..', '..');
+const appRoot = path.resolve(__dirname, '..', '..');
 // A commit in flight when the warm-up cuts its connections still lands; a quiet spell this
 // long means every change of the warm-up is in data.bin before the measured run starts.
 const SETTLE_MS = 250;
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2), process.env, APP_ROOT);
-  if (!existsSync(path.join(APP_ROOT, 'dist', 'host', 'main.js'))) {
-    throw new UsageError('dist/host/main.js is missing: run `npm run build` first');
+  const options = parseOptions(process.argv.slice(2), process.env, appRoot);
+  if (!existsSync(hostMain)) {
+    throw new UsageError(`${hostMain} is missing: run \`npm run build\` first`);
   }
   if (options.cpuProfDir) await fs.mkdir(options.cpuProfDir, { recursive: true });
 
@@ -120,10 +122,10 @@ async function hostOn(options: BenchOptions, dataDir: string, groupCommit: boole
   await fs.mkdir(dataDir, { recursive: true });
   // Present from the start, so that no phase begins by healing a missing data.bin.
   await fs.writeFile(path.join(dataDir, DATA_FILE), '0', { flag: 'wx' }).catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if (errnoOf(err) !== 'EEXIST') throw err;
   });
   const host = await startHost({
-    appRoot: APP_ROOT,
+    appRoot: appRoot,
     dataDir,
     groupCommit,
     cpuProfDir: options.cpuProfDir,
@@ -246,7 +248,7 @@ function machine() {
 /** Which commit was measured, and whether the code the hosts run differed from it. */
 async function codeUnderTest(): Promise<{ commit?: string; uncommitted: string[] }> {
   const git = (...args: string[]) =>
-    promisify(execFile)('git', args, { cwd: APP_ROOT }).then(({ stdout }) => stdout.trim());
+    promisify(execFile)('git', args, { cwd: appRoot }).then(({ stdout }) => stdout.trimEnd());
   try {
     const commit = await git('rev-parse', 'HEAD');
     const status = await git('status', '--porcelain', '--', 'shared', 'functions', 'host');

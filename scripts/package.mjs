@@ -33,15 +33,22 @@ function* filesUnder(dir, skip = new Set()) {
   }
 }
 
-/** Directories of the production packages, as npm resolved them (nested ones listed apart). */
+/**
+ * Directories of the production packages, as npm resolved them (nested ones listed apart).
+ * Workspace packages (the offline host) are left out: they run the app locally, not in Azure.
+ */
 function productionPackages() {
   let listing;
   try {
-    listing = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
-      cwd: appRoot,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    listing = execFileSync(
+      'npm',
+      ['ls', '--omit=dev', '--all', '--parseable', '--workspaces=false'],
+      {
+        cwd: appRoot,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
   } catch (error) {
     throw new Error(
       `node_modules does not match package-lock.json; run "npm ci" first.\n${error.stderr ?? error.message}`,

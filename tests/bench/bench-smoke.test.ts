@@ -7,8 +7,8 @@ import { tempDir } from '../support/temp-dir';
 
 // Runs the compiled bench (`npm test` builds first) exactly as `npm run bench` does, only
 // shorter. Timings on a shared machine say nothing, so only completeness and counts are checked.
-const APP_ROOT = path.resolve(__dirname, '..', '..');
-const RUN = path.join(APP_ROOT, 'dist', 'bench', 'run.js');
+const appRoot = path.resolve(__dirname, '..', '..');
+const runScript = path.join(appRoot, 'dist', 'bench', 'run.js');
 // The SQLite baseline uses node:sqlite, which Node has from 22.5 on.
 const hasSqlite = process.getBuiltinModule('node:sqlite') !== undefined;
 
@@ -26,8 +26,8 @@ describe('npm run bench --smoke', () => {
     out = tempDir('bench-out-');
     ({ stdout } = await promisify(execFile)(
       process.execPath,
-      [RUN, '--smoke', `--out=${out.dir}`],
-      { cwd: APP_ROOT, timeout: 90_000 },
+      [runScript, '--smoke', `--out=${out.dir}`],
+      { cwd: appRoot, timeout: 90_000 },
     ));
     const files = readdirSync(out.dir).filter((name) => name.endsWith('.json'));
     expect(files).toHaveLength(1);

@@ -117,6 +117,7 @@ describe('.dockerignore', () => {
     'config/config.json',
     '.git/HEAD',
     'bench/run.ts',
+    'host/test/e2e/host-http.e2e.test.ts',
     'rusty-counter.zip',
   ])('keeps %s out of the build context', (file) => {
     expect(included(file)).toBe(false);
@@ -128,7 +129,7 @@ describe('.dockerignore', () => {
     'host.json',
     'functions/get.ts',
     'shared/store.ts',
-    'host/main.ts',
+    'host/src/main.ts',
   ])('sends %s to the build', (file) => {
     expect(included(file)).toBe(true);
   });
@@ -234,6 +235,8 @@ describe('standalone stage', () => {
     expect(sources.sort()).toEqual([
       '/app/dist',
       '/app/host.json',
+      '/app/host/dist',
+      '/app/host/package.json',
       '/app/node_modules',
       '/app/package.json',
     ]);

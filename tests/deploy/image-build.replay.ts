@@ -180,7 +180,7 @@ describe('the build stage, replayed in a clean copy of the build context', () =>
   const app = () => inStage('build', '/app');
 
   it('compiles the functions, the shared code and the offline host', () => {
-    for (const file of ['dist/functions/get.js', 'dist/shared/store.js', 'dist/host/main.js']) {
+    for (const file of ['dist/functions/get.js', 'dist/shared/store.js', 'host/dist/main.js']) {
       expect(existsSync(path.join(app(), file))).toBe(true);
     }
   });
@@ -275,5 +275,6 @@ describe('the Functions image, assembled from its COPY steps', () => {
     expect((await request(`${host.url}/get`)).json()).toEqual({ value: 0 });
     expect((await request(`${host.url}/health`)).status).toBe(200);
     expect(existsSync(path.join(wwwroot, 'dist/host'))).toBe(false);
+    expect(existsSync(path.join(wwwroot, 'host'))).toBe(false);
   }, 60_000);
 });

@@ -111,6 +111,7 @@ describe('npm run package', () => {
       /^tests\//,
       /^(functions|shared|host|scripts|deploy|bench)\//,
       /^dist\/host\//,
+      /^node_modules\/@rusty-counter\//,
       /^Dockerfile$/,
       /^docker-compose\.yml$/,
       /^package-lock\.json$/,

@@ -79,7 +79,7 @@ export const stepsOf = (stage: Stage, keyword: string): Step[] =>
 export const envOf = (stage: Stage): Record<string, string> =>
   Object.assign({}, ...stepsOf(stage, 'ENV').map((step) => step.env));
 
-/** CMD or HEALTHCHECK CMD in exec form, e.g. `["node", "dist/host/main.js"]`. */
+/** CMD or HEALTHCHECK CMD in exec form, e.g. `["node", "host/dist/main.js"]`. */
 export function execForm(step: Step): string[] {
   const json = step.keyword === 'HEALTHCHECK' ? step.content.replace(/^CMD\s+/, '') : step.content;
   const parsed: unknown = JSON.parse(json);
