@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { hostMain } from '@rusty-counter/host';
-import { parseStoredValue } from '../shared/counter-value';
 import { errnoOf } from '../shared/errno';
 import { DATA_FILE } from '../shared/store';
 import { load, type LoadResult, type Method } from './http';
 import type { InProcessResult } from './in-process';
 import { parseOptions, UsageError, type BenchOptions } from './options';
+import { settledTotal, storedTotal } from './stored-value';
 import { renderTable, summarize, type HttpKey, type HttpPhase, type Round } from './report';
 import {
   killAll,
@@ -184,7 +184,7 @@ async function httpPhase(options: BenchOptions, spec: PhaseSpec): Promise<HttpPh
   if (warmup.ok === 0) {
     throw new Error(`${method} ${route} answered no 2xx during warm-up (${warmup.non2xx} others)`);
   }
-  const before = dataDir === undefined ? undefined : await settledValue(dataDir);
+  const before = dataDir === undefined ? undefined : await settledTotal([dataDir], SETTLE_MS);
   const rss = sampleRss(servers.map((server) => server.pid));
   const amount = Math.round(warmup.requestsPerSecond * options.durationSeconds);
   const measured: LoadResult = await load(urls, method, connections, { amount });
@@ -192,7 +192,7 @@ async function httpPhase(options: BenchOptions, spec: PhaseSpec): Promise<HttpPh
 
   const phase: HttpPhase = { key, connections, load: measured, warmup, peakRssMB };
   if (before !== undefined && dataDir !== undefined) {
-    const after = await readValue(dataDir);
+    const after = await storedTotal([dataDir]);
     const expected = before + (method === 'POST' ? BigInt(measured.ok) : 0n);
     phase.counter = {
       before: before.toString(),
@@ -202,22 +202,6 @@ async function httpPhase(options: BenchOptions, spec: PhaseSpec): Promise<HttpPh
     };
   }
   return phase;
-}
-
-async function settledValue(dataDir: string): Promise<bigint> {
-  let previous = await readValue(dataDir);
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    const current = await readValue(dataDir);
-    if (current === previous) return current;
-    previous = current;
-  }
-}
-
-async function readValue(dataDir: string): Promise<bigint> {
-  const parsed = parseStoredValue(await fs.readFile(path.join(dataDir, DATA_FILE), 'latin1'));
-  if (!parsed.ok) throw new Error(`${DATA_FILE} in ${dataDir} is corrupt: ${parsed.reason}`);
-  return parsed.value;
 }
 
 async function runInProcess(

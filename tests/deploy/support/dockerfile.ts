@@ -47,6 +47,14 @@ function toStep(instruction: Instruction): Step {
   };
 }
 
+/** The image names the Dockerfile's targets build (`rusty-counter:<target>`), as the docs tag them. */
+export function imageTags(): string[] {
+  return readStages()
+    .map((stage) => stage.name)
+    .filter((name) => name !== 'build')
+    .map((target) => `rusty-counter:${target}`);
+}
+
 /** The Dockerfile's stages in order, each with the instructions that follow its FROM. */
 export function readStages(text = readFileSync(dockerfilePath, 'utf8')): Stage[] {
   const stages: Stage[] = [];
