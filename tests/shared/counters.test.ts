@@ -192,6 +192,24 @@ describe('backups of named counters', () => {
     expect(contentOf(named('a', 'backup.bin'))).toBe('11');
   });
 
+  it("skips a counter whose backup holds its value, whatever the files' modification times", async () => {
+    const counters = countersIn();
+    await counters.add('a', 5n);
+    await counters.backup();
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(named('a', 'data.bin'), later, later);
+    expect((await counters.backup()).named).toBe(0);
+  });
+
+  it('backs up a counter whose backup.bin is damaged', async () => {
+    const counters = countersIn();
+    await counters.add('a', 5n);
+    await counters.backup();
+    writeFileSync(named('a', 'backup.bin'), 'garbage');
+    expect((await counters.backup()).named).toBe(1);
+    expect(contentOf(named('a', 'backup.bin'))).toBe('5');
+  });
+
   it('sees changes made by other processes, through the files themselves', async () => {
     const counters = countersIn();
     await counters.add('shared', 1n);
