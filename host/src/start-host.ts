@@ -1,5 +1,6 @@
 import { AppRegistry } from './app/app-registry';
-import type { AppStartContext, HookContext, ProgrammingModel } from './core/core-types';
+import type { AppStartContext, HookContext } from './core/core-types';
+import { readAppHttpProxy } from './http/app-http-proxy';
 import { createCoreApi } from './core/create-core-api';
 import { createHttpRequestHandler, type HttpFunction } from './http/create-http-request-handler';
 import { createTimerInvoker } from './timers/create-timer-invoker';
@@ -18,9 +19,6 @@ import { startHttpServer } from './http/start-http-server';
 import { TimerRunner } from './timers/timer-runner';
 import { toHttpRoute } from './http/to-http-route';
 import { type TimerFunction, toTimerFunction } from './timers/to-timer-function';
-
-/** Request bodies above this are refused with 413, as the spec's clients never need more. */
-const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 
 export interface HostOptions {
   appRoot: string;
@@ -55,7 +53,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     ),
   );
   const { programmingModel } = await loadApp(appRoot, registry);
-  await refuseHttpStreaming(programmingModel);
+  const appProxy = await readAppHttpProxy(
+    async () => (await programmingModel.getCapabilities?.({})) ?? {},
+  );
+  if (appProxy) logger.log('information', 'host', 'HTTP streams are enabled');
 
   const httpFunctions: HttpFunction[] = [];
   const timerFunctions: TimerFunction[] = [];
@@ -104,7 +105,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       cors: config.cors,
       logger,
       inFlight,
-      maxBodyBytes: MAX_REQUEST_BODY_BYTES,
+      maxBodyBytes: config.maxRequestBodyBytes,
+      appProxy,
       isDraining: () => draining,
     }),
   );
@@ -145,17 +147,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         logger.log('error', 'host', `an appTerminate hook failed: ${describeError(err)}`);
       }
       server.closeAllConnections();
+      appProxy?.close();
       return drained;
     },
   };
-}
-
-/** Streaming needs the worker's HTTP proxy to the Functions host, which there is none of here. */
-async function refuseHttpStreaming(programmingModel: ProgrammingModel): Promise<void> {
-  const capabilities = (await programmingModel.getCapabilities?.({})) ?? {};
-  if (capabilities.HttpUri) {
-    throw new HostStartupError(
-      'the app enables HTTP streaming (app.setup({ enableHttpStream: true })), which the offline host does not support',
-    );
-  }
 }

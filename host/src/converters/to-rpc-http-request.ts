@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RpcHttpData } from '../core/core-types';
+import type { RpcHttpData, RpcTypedData } from '../core/core-types';
 
 /**
  * The request in the shape the Functions host sends it to the Node.js worker: plain
@@ -21,6 +21,23 @@ export function toRpcHttpRequest(
     params,
     body: { bytes: body },
   };
+}
+
+/**
+ * The trigger metadata the Functions host sends with an HTTP invocation: headers and query as
+ * JSON, each route parameter as a string. In streaming mode the library takes the request's
+ * headers and route parameters from here, since the forwarded request carries only the body.
+ */
+export function toRpcHttpTriggerMetadata(
+  url: URL,
+  headers: IncomingHttpHeaders,
+  params: Record<string, string>,
+): Record<string, RpcTypedData> {
+  const metadata: Record<string, RpcTypedData> = {};
+  for (const [name, value] of Object.entries(params)) metadata[name] = { string: value };
+  metadata.Headers = { json: JSON.stringify(toRpcHeaders(headers)) };
+  metadata.Query = { json: JSON.stringify(toRpcQuery(url.searchParams)) };
+  return metadata;
 }
 
 function toRpcHeaders(headers: IncomingHttpHeaders): Record<string, string> {

@@ -6,12 +6,16 @@ import { type CorsPolicy, corsPreflightHeaders, corsResponseHeaders } from './co
 import { describeError } from '../utils/describe-error';
 import { fromRpcHttpResponse, type HttpAnswer } from '../converters/from-rpc-http-response';
 import type { InFlightTracker } from '../utils/in-flight-tracker';
-import { invokeFunction } from '../invocation/invoke-function';
+import { invokeFunction, invokeFunctionForOutcome } from '../invocation/invoke-function';
+import type { AppHttpProxy } from './app-http-proxy';
+import { forwardToAppProxy } from './forward-to-app-proxy';
+import { cancelBodyOnDisconnect } from './cancel-on-disconnect';
+import { randomUUID } from 'node:crypto';
 import { lingerBeforeClose } from './linger-before-close';
 import type { Logger } from '../utils/logger';
 import { readRequestBody } from './read-request-body';
 import { type HttpRoute, RouteTable } from './route-table';
-import { toRpcHttpRequest } from '../converters/to-rpc-http-request';
+import { toRpcHttpRequest, toRpcHttpTriggerMetadata } from '../converters/to-rpc-http-request';
 
 export interface HttpFunction {
   route: HttpRoute;
@@ -28,6 +32,8 @@ export interface HttpRequestHandlerOptions {
   logger: Logger;
   inFlight: InFlightTracker;
   maxBodyBytes: number;
+  /** Set when the app enabled HTTP streams: requests and answers then go through it. */
+  appProxy?: AppHttpProxy;
   /** True once shutdown has begun: new requests are turned away and connections closed. */
   isDraining(): boolean;
 }
@@ -147,6 +153,29 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
     ) {
       res.writeContinue();
     }
+    if (options.appProxy) {
+      if (declaresTooLarge(req, maxBodyBytes)) {
+        lingerBeforeClose(req, res, TOO_LARGE_LINGER_MS);
+        send(req, res, jsonError(413, `the request body is larger than ${maxBodyBytes} bytes`));
+        logHostAnswer(req, path, 413);
+        return;
+      }
+      const status = await answerByStream(
+        options.appProxy,
+        httpFunction,
+        url,
+        lookup.params,
+        req,
+        res,
+      );
+      logger.log(
+        'information',
+        functionName,
+        `${method} ${path} -> ${status} in ${elapsed(started)} ms`,
+      );
+      return;
+    }
+
     const bodyRead = await readRequestBody(req, maxBodyBytes);
     if (bodyRead.kind === 'aborted') return;
     if (bodyRead.kind === 'tooLarge') {
@@ -179,6 +208,75 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
       functionName,
       `${method} ${path} -> ${answer.status} in ${elapsed(started)} ms`,
     );
+  };
+
+  /**
+   * Streaming mode: the request goes to the library's proxy while the invocation runs; the
+   * library answers through the proxy, so the invocation's response carries no HTTP data.
+   * Resolves with the status the client got (0 if it left or the answer broke off).
+   */
+  const answerByStream = async (
+    appProxy: AppHttpProxy,
+    httpFunction: HttpFunction,
+    url: URL,
+    params: Record<string, string>,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<number> => {
+    const functionName = httpFunction.fn.metadata.name;
+    const invocationId = randomUUID();
+    const forwarding = forwardToAppProxy({
+      proxyUri: appProxy.uri,
+      invocationId,
+      req,
+      res,
+      url,
+      responseHeaders: corsHeadersFor(req),
+      maxBodyBytes,
+    });
+    const method = req.method ?? 'GET';
+    const rpcRequest = toRpcHttpRequest(method, url, req.headers, params, Buffer.alloc(0));
+    delete rpcRequest.body;
+    const invocation = invokeFunctionForOutcome(
+      registry,
+      programmingModel,
+      httpFunction.fn,
+      [{ name: httpFunction.triggerName, data: { http: rpcRequest } }],
+      logger,
+      {
+        invocationId,
+        triggerMetadata: toRpcHttpTriggerMetadata(url, req.headers, params),
+        beforeResponse: (result) => cancelBodyOnDisconnect(result, res),
+      },
+    ).then(
+      ({ result }) => {
+        // Without a result the library sends nothing through the proxy: answer 204 as without streams.
+        if ((result === undefined || result === null) && !forwarding.answered) {
+          forwarding.abort();
+          if (!res.headersSent) send(req, res, { status: 204, headers: {}, body: NO_BODY });
+        }
+      },
+      (err: unknown) => {
+        if (res.destroyed) return;
+        logger.log('error', functionName, `failed: ${describeError(err)}`);
+        forwarding.abort();
+        if (!res.headersSent) send(req, res, jsonError(500, 'internal error'));
+        else res.destroy();
+      },
+    );
+    const outcome = await forwarding.done;
+    if (outcome.kind === 'tooLarge' && !res.headersSent && !res.destroyed) {
+      send(req, res, jsonError(413, `the request body is larger than ${maxBodyBytes} bytes`));
+    } else if (outcome.kind === 'failed' && !res.headersSent && !res.destroyed) {
+      logger.log(
+        'error',
+        functionName,
+        `forwarding to the app failed: ${describeError(outcome.error)}`,
+      );
+      send(req, res, jsonError(500, 'internal error'));
+    }
+    await invocation;
+    return res.destroyed && !res.writableFinished ? 0 : res.statusCode;
   };
 
   return (req, res) => {

@@ -12,9 +12,25 @@ import type {
   RpcLogCategory,
   RpcLogLevel,
   RpcParameterBinding,
+  RpcTypedData,
 } from '../core/core-types';
 import type { Logger } from '../utils/logger';
 import { hookContext, runHooks } from './run-hooks';
+
+export interface InvocationRequest {
+  /** Set by the caller when something else must be paired with the invocation (HTTP streams). */
+  invocationId?: string;
+  /** What the Functions host sends next to the inputs, e.g. an HTTP request's headers and route parameters. */
+  triggerMetadata?: Record<string, RpcTypedData>;
+  /** Sees what the handler returned before the programming model turns it into the response. */
+  beforeResponse?(result: unknown): void;
+}
+
+export interface InvocationOutcome {
+  response: RpcInvocationResponse;
+  /** What the handler returned (after the post-invocation hooks). */
+  result: unknown;
+}
 
 /**
  * Runs one invocation the way the Node.js worker's InvocationHandler does: the programming
@@ -28,14 +44,34 @@ export async function invokeFunction(
   fn: RegisteredFunction,
   inputData: RpcParameterBinding[],
   logger: Logger,
+  request: InvocationRequest = {},
 ): Promise<RpcInvocationResponse> {
-  const invocationId = randomUUID();
+  return (
+    await invokeFunctionForOutcome(registry, programmingModel, fn, inputData, logger, request)
+  ).response;
+}
+
+/** {@link invokeFunction}, also giving what the handler returned. */
+export async function invokeFunctionForOutcome(
+  registry: AppRegistry,
+  programmingModel: ProgrammingModel,
+  fn: RegisteredFunction,
+  inputData: RpcParameterBinding[],
+  logger: Logger,
+  request: InvocationRequest = {},
+): Promise<InvocationOutcome> {
+  const invocationId = request.invocationId ?? randomUUID();
   const functionName = fn.metadata.name;
   // Set once the programming model has built the context; log hooks receive it.
   const invocation: { context?: unknown } = {};
   const coreContext: CoreInvocationContext = {
     invocationId,
-    request: { invocationId, functionId: functionName, inputData },
+    request: {
+      invocationId,
+      functionId: functionName,
+      inputData,
+      triggerMetadata: request.triggerMetadata ?? {},
+    },
     metadata: fn.metadata,
     state: undefined,
     log(level, category, message) {
@@ -83,7 +119,8 @@ export async function invokeFunction(
   await inState('postInvocationHooks', () => runHooks(registry, 'postInvocation', post));
 
   if (post.error !== null && post.error !== undefined) throw post.error;
-  return model.getResponse(context, post.result);
+  request.beforeResponse?.(post.result);
+  return { response: await model.getResponse(context, post.result), result: post.result };
 }
 
 function logInvocation(

@@ -15,14 +15,20 @@ export interface HostConfig {
   shutdownTimeoutMs: number;
   /** IANA time zone for timer schedules (`WEBSITE_TIME_ZONE`); the local zone when unset. */
   timezone: string | undefined;
+  /** Larger request bodies are refused with 413 (`FUNCTIONS_REQUEST_BODY_SIZE_LIMIT`). */
+  maxRequestBodyBytes: number;
 }
+
+/** Azure's default request body limit: 100 MB (104857600 bytes). */
+const DEFAULT_MAX_REQUEST_BODY_BYTES = 104_857_600;
 
 const HOST_DEFAULTS = { host: '127.0.0.1', port: 8000, shutdownTimeoutMs: 10_000 } as const;
 
 /**
  * The host's own settings, environment first: `HOST`, `PORT` (else local.settings.json
  * `Host.LocalHttpPort`), `LOG_LEVEL` (else host.json `logging.logLevel.default`),
- * `CORS_ALLOWED_ORIGINS` (else `Host.CORS`), `SHUTDOWN_TIMEOUT_MS`, `WEBSITE_TIME_ZONE`.
+ * `CORS_ALLOWED_ORIGINS` (else `Host.CORS`), `SHUTDOWN_TIMEOUT_MS`, `WEBSITE_TIME_ZONE`,
+ * `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT` (bytes, as on Azure).
  */
 export function resolveHostConfig(
   env: Environment,
@@ -37,6 +43,7 @@ export function resolveHostConfig(
     cors: resolveCorsPolicy(env.CORS_ALLOWED_ORIGINS, local.cors, local.corsCredentials),
     shutdownTimeoutMs: parseShutdownTimeout(env.SHUTDOWN_TIMEOUT_MS),
     timezone: nonEmpty(env.WEBSITE_TIME_ZONE),
+    maxRequestBodyBytes: parseBodyLimit(env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT),
   };
 }
 
@@ -65,6 +72,17 @@ function parseShutdownTimeout(fromEnv: string | undefined): number {
   if (!/^\d+$/.test(value)) {
     throw new HostStartupError(
       `SHUTDOWN_TIMEOUT_MS must be a whole number of milliseconds; got "${fromEnv}"`,
+    );
+  }
+  return Number(value);
+}
+
+function parseBodyLimit(fromEnv: string | undefined): number {
+  const value = nonEmpty(fromEnv);
+  if (value === undefined) return DEFAULT_MAX_REQUEST_BODY_BYTES;
+  if (!/^\d+$/.test(value) || Number(value) === 0) {
+    throw new HostStartupError(
+      `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT must be a positive whole number of bytes; got "${fromEnv}"`,
     );
   }
   return Number(value);

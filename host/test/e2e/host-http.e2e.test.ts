@@ -14,6 +14,8 @@ beforeAll(async () => {
       SHARED_SETTING: 'from the environment',
       CORS_ALLOWED_ORIGINS: undefined,
       LOG_LEVEL: undefined,
+      // A small limit, so the 413 cases below need not send 100 MB.
+      FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: String(oneMiB),
     },
   });
 });

@@ -4,7 +4,7 @@ const noLocal = { corsCredentials: false };
 const hostJson = { routePrefix: '' };
 
 describe('resolveHostConfig', () => {
-  it('defaults to 127.0.0.1:8000, information logs and a 10 s shutdown wait', () => {
+  it('defaults to 127.0.0.1:8000, information logs, a 10 s shutdown wait and a 100 MB body limit', () => {
     expect(resolveHostConfig({}, noLocal, hostJson)).toEqual({
       host: '127.0.0.1',
       port: 8000,
@@ -13,7 +13,18 @@ describe('resolveHostConfig', () => {
       cors: undefined,
       shutdownTimeoutMs: 10_000,
       timezone: undefined,
+      maxRequestBodyBytes: 104_857_600,
     });
+  });
+
+  it('takes the request body limit in bytes from FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, as Azure does', () => {
+    const env = { FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '2048' };
+    expect(resolveHostConfig(env, noLocal, hostJson).maxRequestBodyBytes).toBe(2048);
+    for (const bad of ['0', '-1', '1MB', '1.5']) {
+      expect(() =>
+        resolveHostConfig({ FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: bad }, noLocal, hostJson),
+      ).toThrow(/FUNCTIONS_REQUEST_BODY_SIZE_LIMIT must be a positive whole number of bytes/);
+    }
   });
 
   it('takes HOST, PORT, LOG_LEVEL, SHUTDOWN_TIMEOUT_MS and WEBSITE_TIME_ZONE from the environment', () => {
