@@ -20,6 +20,9 @@ import { TimerRunner } from './timers/timer-runner';
 import { toHttpRoute } from './http/to-http-route';
 import { type TimerFunction, toTimerFunction } from './timers/to-timer-function';
 
+/** What Core Tools lists for a function that accepts every method. */
+const ANY_METHOD = ['GET', 'POST', 'DELETE', 'HEAD', 'PATCH', 'PUT', 'OPTIONS', 'TRACE'];
+
 export interface HostOptions {
   appRoot: string;
   /** Settings are read from, and local.settings.json / .env values added to, this environment. */
@@ -61,6 +64,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const httpFunctions: HttpFunction[] = [];
   const timerFunctions: TimerFunction[] = [];
   const descriptions: string[] = [];
+  // The Core Tools-like listing; Azure's end-to-end tests wait for its "Functions:" line.
+  const listing: ((url: string) => string)[] = [];
   for (const fn of registry.functions.values()) {
     const name = fn.metadata.name;
     const trigger = findTriggerBinding(fn.metadata);
@@ -69,10 +74,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       httpFunctions.push({ route, fn, triggerName: trigger.name });
       const methods = route.methods.size > 0 ? [...route.methods].join(',') : 'any method';
       descriptions.push(`${name}: [${methods}] /${route.route.template}`);
+      const listed = route.methods.size > 0 ? [...route.methods] : ANY_METHOD;
+      listing.push((url) => `${name}: [${listed.join(',')}] ${url}/${route.route.template}`);
     } else if (trigger?.type === 'timertrigger') {
       const timer = toTimerFunction(fn, trigger, env, config.timezone);
       timerFunctions.push(timer);
       descriptions.push(`${name}: timer, ${timer.schedule.description}`);
+      listing.push(() => `${name}: timerTrigger`);
     } else {
       logger.log(
         'warning',
@@ -120,6 +128,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   for (const description of descriptions) logger.log('information', 'host', description);
+  options.out.write(`\nFunctions:\n\n${listing.map((line) => `\t${line(url)}\n\n`).join('')}`);
   const names = [...registry.functions.keys()].join(', ');
   // Printed whatever the log level: scripts and tests wait for this line.
   options.out.write(`Offline Functions host listening on ${url} (functions: ${names})\n`);
