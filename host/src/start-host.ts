@@ -46,6 +46,13 @@ export interface RunningHost {
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const { appRoot, env } = options;
   const localHost = await loadSettings(appRoot, env);
+  const runtime = env.FUNCTIONS_WORKER_RUNTIME?.trim();
+  if (runtime && runtime.toLowerCase() !== 'node') {
+    // Core Tools refuses to start a Node.js app under another runtime's worker.
+    throw new HostStartupError(
+      `FUNCTIONS_WORKER_RUNTIME is "${runtime}"; this host runs Node.js apps only, so set it to "node" or leave it unset`,
+    );
+  }
   const config = resolveHostConfig(env, localHost, await readHostJson(appRoot));
   const logger = createLogger(config.logLevel, options.out, options.errors);
 
@@ -69,6 +76,14 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   for (const fn of registry.functions.values()) {
     const name = fn.metadata.name;
     const trigger = findTriggerBinding(fn.metadata);
+    if (isDisabled(env, name)) {
+      logger.log(
+        'information',
+        'host',
+        `function "${name}" is disabled (AzureWebJobs.${name}.Disabled)`,
+      );
+      continue;
+    }
     if (trigger?.type === 'httptrigger') {
       const route = toHttpRoute(fn.metadata, trigger, config.routePrefix, env);
       httpFunctions.push({ route, fn, triggerName: trigger.name });
@@ -160,4 +175,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       return drained;
     },
   };
+}
+
+/** `AzureWebJobs.<name>.Disabled` set to true (or 1) turns a function off, as on Azure. */
+function isDisabled(env: Environment, functionName: string): boolean {
+  const value = env[`AzureWebJobs.${functionName}.Disabled`]?.trim().toLowerCase();
+  return value === 'true' || value === '1';
 }
