@@ -6,6 +6,7 @@ import { createHttpRequestHandler, type HttpFunction } from './http/create-http-
 import { createTimerInvoker } from './timers/create-timer-invoker';
 import { describeError } from './utils/describe-error';
 import { findTriggerBinding } from './app/find-trigger-binding';
+import { findUnsupportedBindings } from './app/find-unsupported-bindings';
 import { HostStartupError } from './utils/host-startup-error';
 import { InFlightTracker } from './utils/in-flight-tracker';
 import { installCoreModule } from './core/install-core-module';
@@ -83,6 +84,17 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         `function "${name}" is disabled (AzureWebJobs.${name}.Disabled)`,
       );
       continue;
+    }
+    const unsupported =
+      trigger?.type === 'httptrigger' || trigger?.type === 'timertrigger'
+        ? findUnsupportedBindings(fn.metadata)
+        : [];
+    if (unsupported.length > 0) {
+      logger.log(
+        'warning',
+        'host',
+        `function "${name}" has ${unsupported.join(', ')}, which the offline host does not provide; the function runs without them`,
+      );
     }
     if (trigger?.type === 'httptrigger') {
       const route = toHttpRoute(fn.metadata, trigger, config.routePrefix, env);
