@@ -3,7 +3,7 @@ import type { FunctionMetadata } from '../core/core-types';
 /**
  * What a function declares that this host does not provide, one line each: input and output
  * bindings other than the HTTP trigger's own response (`extraInputs`/`extraOutputs` such as
- * storage or Cosmos DB), and a retry policy. The Functions host would connect these to Azure
+ * storage or Cosmos DB). The Functions host would connect these to Azure
  * services; here they would be silently missing, so start-up names them instead.
  */
 export function findUnsupportedBindings(metadata: FunctionMetadata): string[] {
@@ -15,6 +15,5 @@ export function findUnsupportedBindings(metadata: FunctionMetadata): string[] {
     if (lowerType === 'http' && binding.direction === 'out') continue;
     found.push(`${binding.direction ?? 'in'}put binding "${name}" (${type})`);
   }
-  if (metadata.retryOptions) found.push('a retry policy (not honoured: no retries)');
   return found;
 }
