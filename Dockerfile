@@ -27,6 +27,7 @@ FROM node:22-bookworm-slim AS standalone
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8000 \
+    FUNCTIONS_REQUEST_BODY_SIZE_LIMIT=1048576 \
     COUNTER_DATA_DIR=/app/local_dir \
     COUNTER_CONFIG_FILE=/app/config/config.json
 WORKDIR /app

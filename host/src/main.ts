@@ -10,7 +10,15 @@ import { startHost } from './start-host';
  * with the app root as working directory, so relative paths in settings mean the same.
  */
 async function main(): Promise<void> {
-  const appRoot = path.resolve(process.argv[2] ?? '.');
+  const args = process.argv.slice(2);
+  // `--port N`, as `func start --port N`, wins over PORT and Host.LocalHttpPort.
+  const portFlag = args.indexOf('--port');
+  if (portFlag >= 0) {
+    const [, port] = args.splice(portFlag, 2);
+    if (port === undefined) fail(new HostStartupError('--port needs a port number'));
+    process.env.PORT = port;
+  }
+  const appRoot = path.resolve(args[0] ?? '.');
   try {
     process.chdir(appRoot);
   } catch (err) {

@@ -6,6 +6,7 @@ import { createHttpRequestHandler, type HttpFunction } from './http/create-http-
 import { createTimerInvoker } from './timers/create-timer-invoker';
 import { describeError } from './utils/describe-error';
 import { findTriggerBinding } from './app/find-trigger-binding';
+import { findUnsupportedBindings } from './app/find-unsupported-bindings';
 import { HostStartupError } from './utils/host-startup-error';
 import { InFlightTracker } from './utils/in-flight-tracker';
 import { installCoreModule } from './core/install-core-module';
@@ -19,6 +20,9 @@ import { startHttpServer } from './http/start-http-server';
 import { TimerRunner } from './timers/timer-runner';
 import { toHttpRoute } from './http/to-http-route';
 import { type TimerFunction, toTimerFunction } from './timers/to-timer-function';
+
+/** What Core Tools lists for a function that accepts every method. */
+const ANY_METHOD = ['GET', 'POST', 'DELETE', 'HEAD', 'PATCH', 'PUT', 'OPTIONS', 'TRACE'];
 
 export interface HostOptions {
   appRoot: string;
@@ -43,6 +47,13 @@ export interface RunningHost {
 export async function startHost(options: HostOptions): Promise<RunningHost> {
   const { appRoot, env } = options;
   const localHost = await loadSettings(appRoot, env);
+  const runtime = env.FUNCTIONS_WORKER_RUNTIME?.trim();
+  if (runtime && runtime.toLowerCase() !== 'node') {
+    // Core Tools refuses to start a Node.js app under another runtime's worker.
+    throw new HostStartupError(
+      `FUNCTIONS_WORKER_RUNTIME is "${runtime}"; this host runs Node.js apps only, so set it to "node" or leave it unset`,
+    );
+  }
   const config = resolveHostConfig(env, localHost, await readHostJson(appRoot));
   const logger = createLogger(config.logLevel, options.out, options.errors);
 
@@ -61,18 +72,42 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const httpFunctions: HttpFunction[] = [];
   const timerFunctions: TimerFunction[] = [];
   const descriptions: string[] = [];
+  // The Core Tools-like listing; Azure's end-to-end tests wait for its "Functions:" line.
+  const listing: ((url: string) => string)[] = [];
   for (const fn of registry.functions.values()) {
     const name = fn.metadata.name;
     const trigger = findTriggerBinding(fn.metadata);
+    if (isDisabled(env, name)) {
+      logger.log(
+        'information',
+        'host',
+        `function "${name}" is disabled (AzureWebJobs.${name}.Disabled)`,
+      );
+      continue;
+    }
+    const unsupported =
+      trigger?.type === 'httptrigger' || trigger?.type === 'timertrigger'
+        ? findUnsupportedBindings(fn.metadata)
+        : [];
+    if (unsupported.length > 0) {
+      logger.log(
+        'warning',
+        'host',
+        `function "${name}" has ${unsupported.join(', ')}, which the offline host does not provide; the function runs without them`,
+      );
+    }
     if (trigger?.type === 'httptrigger') {
       const route = toHttpRoute(fn.metadata, trigger, config.routePrefix, env);
       httpFunctions.push({ route, fn, triggerName: trigger.name });
       const methods = route.methods.size > 0 ? [...route.methods].join(',') : 'any method';
       descriptions.push(`${name}: [${methods}] /${route.route.template}`);
+      const listed = route.methods.size > 0 ? [...route.methods] : ANY_METHOD;
+      listing.push((url) => `${name}: [${listed.join(',')}] ${url}/${route.route.template}`);
     } else if (trigger?.type === 'timertrigger') {
       const timer = toTimerFunction(fn, trigger, env, config.timezone);
       timerFunctions.push(timer);
       descriptions.push(`${name}: timer, ${timer.schedule.description}`);
+      listing.push(() => `${name}: timerTrigger`);
     } else {
       logger.log(
         'warning',
@@ -120,6 +155,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   for (const description of descriptions) logger.log('information', 'host', description);
+  options.out.write(`\nFunctions:\n\n${listing.map((line) => `\t${line(url)}\n\n`).join('')}`);
   const names = [...registry.functions.keys()].join(', ');
   // Printed whatever the log level: scripts and tests wait for this line.
   options.out.write(`Offline Functions host listening on ${url} (functions: ${names})\n`);
@@ -151,4 +187,10 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       return drained;
     },
   };
+}
+
+/** `AzureWebJobs.<name>.Disabled` set to true (or 1) turns a function off, as on Azure. */
+function isDisabled(env: Environment, functionName: string): boolean {
+  const value = env[`AzureWebJobs.${functionName}.Disabled`]?.trim().toLowerCase();
+  return value === 'true' || value === '1';
 }

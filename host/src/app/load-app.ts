@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { AppRegistry } from './app-registry';
 import type { ProgrammingModel } from '../core/core-types';
 import { findEntryPoints } from './find-entry-points';
@@ -15,12 +17,14 @@ export interface LoadedApp {
  */
 export async function loadApp(appRoot: string, registry: AppRegistry): Promise<LoadedApp> {
   const entryPoints = await findEntryPoints(appRoot);
+  const esm = await isEsmApp(appRoot);
   for (const file of entryPoints) {
     try {
-      // Entry points are the app's own modules, loaded like the worker's loadScriptFile does;
-      // Node 20 `require` also loads ES modules without top-level await.
+      // Entry points are the app's own modules, loaded like the worker's loadScriptFile does:
+      // ES modules with import() (so top-level await works), CommonJS with require.
+      if (esm || file.endsWith('.mjs')) await importModule(pathToFileURL(file).href);
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      require(file);
+      else require(file);
     } catch (err) {
       const relative = path.relative(appRoot, file);
       const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
@@ -37,3 +41,19 @@ export async function loadApp(appRoot: string, registry: AppRegistry): Promise<L
   }
   return { programmingModel, entryPoints };
 }
+
+/** Whether the app's package.json says `"type": "module"`, making its .js files ES modules. */
+async function isEsmApp(appRoot: string): Promise<boolean> {
+  const json: unknown = JSON.parse(await readFile(path.join(appRoot, 'package.json'), 'utf8'));
+  return (
+    typeof json === 'object' && json !== null && (json as { type?: unknown }).type === 'module'
+  );
+}
+
+/**
+ * A real `import()`: TypeScript compiling to CommonJS would turn a written one into `require`,
+ * which cannot wait for an ES module's top-level await.
+ */
+const importModule = new Function('specifier', 'return import(specifier)') as (
+  specifier: string,
+) => Promise<unknown>;

@@ -4,7 +4,9 @@ import type { RpcHttpData, RpcTypedData } from '../core/core-types';
 /**
  * The request in the shape the Functions host sends it to the Node.js worker: plain
  * header, query and route-parameter maps (repeated query keys joined by commas, as the
- * host does) and the raw body bytes. The library builds its `HttpRequest` from this.
+ * host does) and the raw body bytes, or no body at all when the request has none. The
+ * library builds its `HttpRequest` from this; before 4.16.4 it hands any body it is given to
+ * `new Request(...)`, which throws for GET and HEAD, so an empty body must stay absent.
  */
 export function toRpcHttpRequest(
   method: string,
@@ -13,14 +15,15 @@ export function toRpcHttpRequest(
   params: Record<string, string>,
   body: Buffer,
 ): RpcHttpData {
-  return {
+  const rpc: RpcHttpData = {
     method,
     url: url.href,
     headers: toRpcHeaders(headers),
     query: toRpcQuery(url.searchParams),
     params,
-    body: { bytes: body },
   };
+  if (body.byteLength > 0) rpc.body = { bytes: body };
+  return rpc;
 }
 
 /**

@@ -74,6 +74,13 @@ export interface RpcInvocationRequest {
   functionId?: string | null;
   inputData?: RpcParameterBinding[] | null;
   triggerMetadata?: Record<string, RpcTypedData> | null;
+  retryContext?: RpcRetryContext | null;
+}
+
+export interface RpcRetryContext {
+  retryCount?: number | null;
+  maxRetryCount?: number | null;
+  exception?: { message?: string | null; stackTrace?: string | null } | null;
 }
 
 export interface RpcInvocationResponse {

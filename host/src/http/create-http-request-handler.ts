@@ -195,6 +195,7 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
         httpFunction.fn,
         inputData,
         logger,
+        { triggerMetadata: toRpcHttpTriggerMetadata(url, req.headers, lookup.params) },
       );
       const http = httpDataOf(response);
       answer = http ? fromRpcHttpResponse(http) : { status: 204, headers: {}, body: NO_BODY };
@@ -235,8 +236,8 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
       maxBodyBytes,
     });
     const method = req.method ?? 'GET';
+    // The body goes through the proxy, never in the invocation.
     const rpcRequest = toRpcHttpRequest(method, url, req.headers, params, Buffer.alloc(0));
-    delete rpcRequest.body;
     const invocation = invokeFunctionForOutcome(
       registry,
       programmingModel,

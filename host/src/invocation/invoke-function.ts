@@ -12,6 +12,7 @@ import type {
   RpcLogCategory,
   RpcLogLevel,
   RpcParameterBinding,
+  RpcRetryContext,
   RpcTypedData,
 } from '../core/core-types';
 import type { Logger } from '../utils/logger';
@@ -22,6 +23,8 @@ export interface InvocationRequest {
   invocationId?: string;
   /** What the Functions host sends next to the inputs, e.g. an HTTP request's headers and route parameters. */
   triggerMetadata?: Record<string, RpcTypedData>;
+  /** Set on a retry: which retry this is, and why the last attempt failed. */
+  retryContext?: RpcRetryContext;
   /** Sees what the handler returned before the programming model turns it into the response. */
   beforeResponse?(result: unknown): void;
 }
@@ -71,6 +74,7 @@ export async function invokeFunctionForOutcome(
       functionId: functionName,
       inputData,
       triggerMetadata: request.triggerMetadata ?? {},
+      retryContext: request.retryContext,
     },
     metadata: fn.metadata,
     state: undefined,

@@ -22,7 +22,8 @@ export interface HostConfig {
 /** Azure's default request body limit: 100 MB (104857600 bytes). */
 const DEFAULT_MAX_REQUEST_BODY_BYTES = 104_857_600;
 
-const HOST_DEFAULTS = { host: '127.0.0.1', port: 8000, shutdownTimeoutMs: 10_000 } as const;
+// 7071 is Core Tools' default port, used when neither PORT nor Host.LocalHttpPort says otherwise.
+const HOST_DEFAULTS = { host: '127.0.0.1', port: 7071, shutdownTimeoutMs: 10_000 } as const;
 
 /**
  * The host's own settings, environment first: `HOST`, `PORT` (else local.settings.json

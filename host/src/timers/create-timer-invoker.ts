@@ -7,6 +7,8 @@ import { invokeFunction } from '../invocation/invoke-function';
 import type { Logger } from '../utils/logger';
 import { toRpcTimerInfo, type TimerInfo } from '../converters/to-rpc-timer-info';
 import type { TimerFunction } from './to-timer-function';
+import { toRetryPolicy } from './retry-policy';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface TimerInvokerOptions {
   registry: AppRegistry;
@@ -28,12 +30,35 @@ export function createTimerInvoker(
     const done = inFlight.begin();
     const started = performance.now();
     let outcome = 'succeeded';
+    const retry = toRetryPolicy(timer.fn.metadata.retryOptions);
+    const inputData = [{ name: timer.triggerName, data: toRpcTimerInfo(info) }];
     try {
-      const inputData = [{ name: timer.triggerName, data: toRpcTimerInfo(info) }];
-      await invokeFunction(registry, programmingModel, timer.fn, inputData, logger);
-    } catch (err) {
-      outcome = 'failed';
-      logger.log('error', name, `failed: ${describeError(err)}`);
+      // The first attempt and, under the function's retry policy, each retry after a failure.
+      for (let retryCount = 0, lastError: unknown; ; retryCount++) {
+        try {
+          const retryContext =
+            retry && retryCount > 0
+              ? {
+                  retryCount,
+                  maxRetryCount: retry.maxRetryCount,
+                  exception: { message: describeError(lastError) },
+                }
+              : undefined;
+          await invokeFunction(registry, programmingModel, timer.fn, inputData, logger, {
+            retryContext,
+          });
+          outcome = retryCount > 0 ? `succeeded on retry ${retryCount}` : 'succeeded';
+          break;
+        } catch (err) {
+          lastError = err;
+          logger.log('error', name, `failed: ${describeError(err)}`);
+          if (!retry || retryCount >= retry.maxRetryCount) {
+            outcome = retryCount > 0 ? `failed after ${retryCount} retries` : 'failed';
+            break;
+          }
+          await sleep(retry.delayBeforeRetry(retryCount + 1));
+        }
+      }
     } finally {
       done();
     }

@@ -14,6 +14,11 @@ beforeAll(() => {
     'dist/functions/.hidden.js',
     'dist/functions/nested/deep/put.js',
     'dist/shared/store.js',
+    'dist/src/index.js',
+    'dist/src/functions/a.js',
+    'dist/src/functions/b.js',
+    'dist/src/other.js',
+    'src/index.js',
     'index.js',
   ]) {
     mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
@@ -24,7 +29,7 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const find = async (pattern: string) =>
-  (await findFilesByGlob(root, pattern)).map((file) => path.relative(root, file));
+  (await findFilesByGlob(root, pattern)).map((file) => path.relative(root, file)).sort();
 
 describe('findFilesByGlob', () => {
   it('matches dir/*.js within one directory, skipping dot files', async () => {
@@ -36,6 +41,10 @@ describe('findFilesByGlob', () => {
       'dist/functions/get.js',
       'dist/functions/nested/deep/put.js',
       'dist/shared/store.js',
+      'dist/src/functions/a.js',
+      'dist/src/functions/b.js',
+      'dist/src/index.js',
+      'dist/src/other.js',
     ]);
   });
 
@@ -52,8 +61,23 @@ describe('findFilesByGlob', () => {
     expect(await find('build/*.js')).toEqual([]);
   });
 
-  it('refuses glob syntax it does not implement rather than guessing', async () => {
-    await expect(find('dist/{a,b}/*.js')).rejects.toThrow(HostStartupError);
-    await expect(find('dist/[ab].js')).rejects.toThrow(/does not support/);
+  it("expands braces, as in the main of Microsoft's TypeScript template", async () => {
+    expect(await find('dist/src/{index.js,functions/*.js}')).toEqual([
+      'dist/src/functions/a.js',
+      'dist/src/functions/b.js',
+      'dist/src/index.js',
+    ]);
+  });
+
+  it("matches the other main forms of Microsoft's docs", async () => {
+    expect(await find('dist/src/functions/*.js')).toEqual([
+      'dist/src/functions/a.js',
+      'dist/src/functions/b.js',
+    ]);
+    expect(await find('src/index.js')).toEqual(['src/index.js']);
+  });
+
+  it('refuses an absolute pattern', async () => {
+    await expect(find(path.join(root, 'index.js'))).rejects.toThrow(HostStartupError);
   });
 });

@@ -20,6 +20,13 @@ describe('toRpcHttpRequest', () => {
     });
   });
 
+  it('sends no body at all for a request without one, as the Functions host does', () => {
+    for (const method of ['GET', 'HEAD', 'POST']) {
+      const rpc = toRpcHttpRequest(method, new URL('http://h/x'), {}, {}, Buffer.alloc(0));
+      expect(rpc).not.toHaveProperty('body');
+    }
+  });
+
   it('joins repeated query keys and repeated headers with commas, as the Functions host does', () => {
     const rpc = toRpcHttpRequest(
       'GET',

@@ -24,6 +24,16 @@ afterAll(async () => {
   await host?.stop();
 });
 
+describe('start-up', () => {
+  it('lists the functions as Core Tools does, method and URL for HTTP, the trigger otherwise', () => {
+    const logs = host.logs();
+    expect(logs).toContain('\nFunctions:\n\n');
+    expect(logs).toContain(`\techo: [POST] ${host.url}/api/echo\n`);
+    expect(logs).toContain(`\titems: [GET,PUT] ${host.url}/api/items/{id:int}\n`);
+    expect(logs).toMatch(/\tticker: timerTrigger\n/);
+  });
+});
+
 describe('routing', () => {
   it('serves functions under the default "api" route prefix when host.json sets none', async () => {
     const reply = await request(`${host.url}/api/hello`);

@@ -155,3 +155,31 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('settings read as Core Tools reads them', () => {
+  it('refuses to start when FUNCTIONS_WORKER_RUNTIME names another runtime', async () => {
+    const { exit, logs } = await startExpectingFailure({
+      appRoot: fixture('basic-app'),
+      env: { FUNCTIONS_WORKER_RUNTIME: 'python' },
+    });
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(logs).toContain('FUNCTIONS_WORKER_RUNTIME is "python"');
+  });
+
+  it('does not serve a function turned off by AzureWebJobs.<name>.Disabled, and serves the rest', async () => {
+    const host = await startHostProcess({
+      appRoot: fixture('basic-app'),
+      env: { 'AzureWebJobs.echo.Disabled': 'true', FUNCTIONS_WORKER_RUNTIME: 'node' },
+    });
+    try {
+      expect((await request(`${host.url}/api/echo`, { method: 'POST', body: 'x' })).status).toBe(
+        404,
+      );
+      expect((await request(`${host.url}/api/hello`)).status).toBe(200);
+      expect(host.logs()).not.toContain('\techo:');
+      expect(host.logs()).toContain('function "echo" is disabled');
+    } finally {
+      await host.stop();
+    }
+  });
+});

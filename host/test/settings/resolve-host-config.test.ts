@@ -4,10 +4,10 @@ const noLocal = { corsCredentials: false };
 const hostJson = { routePrefix: '' };
 
 describe('resolveHostConfig', () => {
-  it('defaults to 127.0.0.1:8000, information logs, a 10 s shutdown wait and a 100 MB body limit', () => {
+  it('defaults to 127.0.0.1:7071 as Core Tools, information logs, a 10 s shutdown wait and a 100 MB body limit', () => {
     expect(resolveHostConfig({}, noLocal, hostJson)).toEqual({
       host: '127.0.0.1',
-      port: 8000,
+      port: 7071,
       logLevel: 'information',
       routePrefix: '',
       cors: undefined,

@@ -1,0 +1,102 @@
+import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type ReadyServer, request, startHostProcess } from '../../src';
+
+/**
+ * The same requests through the `@azure/functions` versions an app may have locked, from the
+ * oldest 4.x to the newest: each is installed at the root under an alias
+ * (`azure-functions-4-0` is `npm:@azure/functions@4.0.1`) and linked into a copy of the
+ * fixture app as its `@azure/functions`.
+ */
+const rootModules = path.resolve(__dirname, '../../../node_modules');
+const fixture = path.join(__dirname, '../fixtures/versions-app');
+const versions = [
+  { version: '4.0.1', module: 'azure-functions-4-0', streams: false },
+  { version: '4.7.3', module: 'azure-functions-4-7', streams: true },
+  { version: '4.16.2', module: 'azure-functions-4-16-2', streams: true },
+  { version: 'newest', module: '@azure/functions', streams: true },
+];
+const cases = versions.flatMap((v) => [
+  { ...v, stream: false },
+  ...(v.streams ? [{ ...v, stream: true }] : []),
+]);
+
+let workDir: string;
+
+beforeAll(async () => {
+  workDir = await mkdtemp(path.join(tmpdir(), 'host-versions-'));
+});
+
+afterAll(async () => {
+  await rm(workDir, { recursive: true, force: true });
+});
+
+describe.each(cases)(
+  '@azure/functions $version, streams $stream',
+  ({ version, module, stream }) => {
+    let host: ReadyServer;
+
+    beforeAll(async () => {
+      const appRoot = path.join(workDir, `${version}-${stream}`);
+      await cp(fixture, appRoot, { recursive: true });
+      await mkdir(path.join(appRoot, 'node_modules/@azure'), { recursive: true });
+      await symlink(
+        path.join(rootModules, module),
+        path.join(appRoot, 'node_modules/@azure/functions'),
+        'dir',
+      );
+      host = await startHostProcess({
+        appRoot,
+        env: { LOG_LEVEL: 'warning', FIXTURE_HTTP_STREAM: String(stream) },
+      });
+    });
+
+    afterAll(async () => {
+      await host?.stop();
+    });
+
+    it('answers a GET, which has no body, with its URL, route parameters, repeated query key and headers', async () => {
+      const reply = await request(`${host.url}/api/shape/ada?x=1&x=2`, {
+        headers: { 'x-test': 'yes' },
+      });
+      expect(reply.status).toBe(200);
+      expect(reply.json()).toEqual({
+        method: 'GET',
+        url: `${host.url}/api/shape/ada?x=1&x=2`,
+        params: { name: 'ada' },
+        // The Functions host joins a repeated key's values with commas into one value; with
+        // streams the library reads the query from the URL instead.
+        x: stream ? ['1', '2'] : ['1,2'],
+        header: 'yes',
+        contentType: null,
+        body: '',
+      });
+      expect(reply.headers['x-handled-by']).toBe('shape');
+      expect(reply.headers['set-cookie']).toEqual(['seen=yes; Path=/; HttpOnly']);
+    });
+
+    it('answers a HEAD with the status and headers and no body', async () => {
+      const reply = await request(`${host.url}/api/shape/ada`, { method: 'HEAD' });
+      expect(reply.status).toBe(200);
+      expect(reply.text).toBe('');
+    });
+
+    it('passes a POST body and its content type, and a DELETE without body', async () => {
+      const post = await request(`${host.url}/api/shape/ada/more`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: 'hello',
+      });
+      expect(post.status).toBe(201);
+      expect(post.json()).toMatchObject({
+        method: 'POST',
+        params: { name: 'ada', rest: 'more' },
+        contentType: 'text/plain',
+        body: 'hello',
+      });
+      const del = await request(`${host.url}/api/shape/ada`, { method: 'DELETE' });
+      expect(del.json()).toMatchObject({ method: 'DELETE', body: '' });
+    });
+  },
+);

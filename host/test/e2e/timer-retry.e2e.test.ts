@@ -1,0 +1,19 @@
+import path from 'node:path';
+import { startHostProcess } from '../../src';
+
+describe('a timer with a retry policy', () => {
+  it('is run again after a failure, told which retry it is, until it passes', async () => {
+    const host = await startHostProcess({
+      appRoot: path.join(__dirname, '../fixtures/retry-app'),
+      env: { LOG_LEVEL: undefined },
+    });
+    try {
+      await host.waitForLog(/flaky passes on attempt 2 of 3/);
+      await host.waitForLog(/timer -> succeeded on retry 2/);
+      expect(host.logs()).toContain('flaky fails on attempt 0');
+      expect(host.logs()).toContain('flaky fails on attempt 1');
+    } finally {
+      await host.stop();
+    }
+  });
+});
