@@ -10,6 +10,7 @@ export type CounterErrorKind =
   | 'unsupportedMediaType'
   | 'overflow'
   | 'tooManyCounters'
+  | 'tooManyWatchers'
   | 'storageUnavailable';
 
 export class CounterError extends Error {
