@@ -27,7 +27,8 @@ export const BADGE_HEX_COLOR_PATTERN = '^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$';
 export const BADGE_LABEL_MAX_LENGTH = 64;
 const HEX_COLOR = new RegExp(BADGE_HEX_COLOR_PATTERN);
 // Control characters cannot be drawn; badge-maker escapes everything else for XML.
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+const hasControlCharacter = (text: string) =>
+  [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
 
 export interface BadgeOptions {
   label: string;
@@ -41,7 +42,7 @@ export interface BadgeOptions {
  */
 export function readBadgeOptions(query: URLSearchParams, defaultLabel: string): BadgeOptions {
   const label = query.get('label') ?? defaultLabel;
-  if (label.length > BADGE_LABEL_MAX_LENGTH || CONTROL_CHARACTER.test(label)) {
+  if (label.length > BADGE_LABEL_MAX_LENGTH || hasControlCharacter(label)) {
     throw badRequest(
       `label must be at most ${BADGE_LABEL_MAX_LENGTH} characters without control characters`,
     );

@@ -22,8 +22,9 @@ describe('readBadgeOptions', () => {
   });
 
   it('takes a label, a named or hex colour (with or without #) and any badge-maker style', () => {
-    expect(readBadgeOptions(query('label=page views&color=brightgreen&style=for-the-badge'), 'x'))
-      .toEqual({ label: 'page views', color: 'brightgreen', style: 'for-the-badge' });
+    expect(
+      readBadgeOptions(query('label=page views&color=brightgreen&style=for-the-badge'), 'x'),
+    ).toEqual({ label: 'page views', color: 'brightgreen', style: 'for-the-badge' });
     expect(readBadgeOptions(query('color=4c1'), 'x').color).toBe('4c1');
     expect(readBadgeOptions(query('color=%23FF8800'), 'x').color).toBe('FF8800');
     expect(readBadgeOptions(query('label='), 'x').label).toBe('');
@@ -91,9 +92,7 @@ describe('drawBadge', () => {
   it.each(['flat', 'flat-square', 'plastic', 'for-the-badge', 'social'] as const)(
     'draws the %s style',
     (style) => {
-      expect(XMLValidator.validate(drawBadge(42n, { label: 'n', color: 'red', style }))).toBe(
-        true,
-      );
+      expect(XMLValidator.validate(drawBadge(42n, { label: 'n', color: 'red', style }))).toBe(true);
     },
   );
 });
