@@ -6,6 +6,7 @@ export type CounterErrorKind =
   | 'badRequest'
   | 'unauthorized'
   | 'forbidden'
+  | 'notFound'
   | 'payloadTooLarge'
   | 'unsupportedMediaType'
   | 'overflow'

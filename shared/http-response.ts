@@ -6,6 +6,7 @@ const STATUS: Record<CounterErrorKind, number> = {
   badRequest: 400,
   unauthorized: 401,
   forbidden: 403,
+  notFound: 404,
   payloadTooLarge: 413,
   unsupportedMediaType: 415,
   overflow: 409,

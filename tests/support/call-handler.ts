@@ -9,6 +9,8 @@ export interface CallInit {
   method?: string;
   /** The `{name?}` route parameter. */
   name?: string;
+  /** Other route parameters. */
+  params?: Record<string, string>;
   /** e.g. `?label=visits`. */
   query?: string;
   headers?: Record<string, string>;
@@ -30,7 +32,7 @@ export async function callHandler(handler: Handler, init: CallInit = {}): Promis
     method: init.method ?? 'GET',
     url: `http://localhost/route${init.query ?? ''}`,
     headers: init.headers ?? {},
-    params: init.name === undefined ? {} : { name: init.name },
+    params: { ...init.params, ...(init.name === undefined ? {} : { name: init.name }) },
   });
   const logs: string[] = [];
   const context = new InvocationContext({
