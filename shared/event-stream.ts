@@ -7,10 +7,11 @@ export interface EventStreamTiming {
   heartbeatMs: number;
   /**
    * The stream ends after this long; EventSource clients reconnect by themselves and get the
-   * current value first. Under the Functions library's HTTP streams an invocation lasts as long
-   * as its stream (so it must end before `functionTimeout`, 5 minutes on the Consumption
-   * plan), and a client that went away is never reported to the handler (library issue #294):
-   * the end of the stream is what frees its watcher.
+   * current value first. Under the Functions library's HTTP streams the handler is never told
+   * that a client went away, and the library keeps reading the stream regardless of
+   * backpressure (azure-functions-nodejs-library issue #294): the end of the stream is what
+   * frees the watcher of a client that left, and bounds what a stalled client can pile up.
+   * An invocation also lasts as long as its stream, and must end before `functionTimeout`.
    */
   lifetimeMs: number;
   /** How long an EventSource client waits before it reconnects (the `retry:` field). */
@@ -19,8 +20,8 @@ export interface EventStreamTiming {
 
 export const WATCH_TIMING: EventStreamTiming = {
   heartbeatMs: 15_000,
-  lifetimeMs: 4 * 60_000,
-  retryMs: 1_000,
+  lifetimeMs: 60_000,
+  retryMs: 500,
 };
 
 const encoder = new TextEncoder();

@@ -157,7 +157,7 @@ export const openApiDocument: JsonObject = {
       operationId: named ? 'watchNamed' : 'watch',
       summary: `Streams ${counterNoun(named)} live (Server-Sent Events)`,
       description:
-        'The first event holds the current value; then one event follows each change, made by this process at once and by other processes or replicas sharing the data directory within a second. Each event\'s data is {"value": N}. A slow client may miss intermediate values, never the latest. A ": heartbeat" comment comes every 15 seconds of quiet; the stream ends after a few minutes (EventSource reconnects by itself and gets the current value first). At most COUNTER_MAX_WATCHERS streams per process.',
+        'The first event holds the current value; then one event follows each change, made by this process at once and by other processes or replicas sharing the data directory within a second. Each event\'s data is {"value": N}. A slow client may miss intermediate values, never the latest. A ": heartbeat" comment comes every 15 seconds of quiet; the stream ends after a minute (EventSource reconnects by itself and gets the current value first). At most COUNTER_MAX_WATCHERS streams per process.',
       tags: ['counters'],
       security: [NO_KEY, key('readKey'), key('writeKey')],
       responses: {
@@ -166,7 +166,7 @@ export const openApiDocument: JsonObject = {
           content: {
             'text/event-stream': {
               schema: { type: 'string' },
-              example: 'retry: 1000\ndata: {"value":42}\n\ndata: {"value":43}\n\n: heartbeat\n\n',
+              example: 'retry: 500\ndata: {"value":42}\n\ndata: {"value":43}\n\n: heartbeat\n\n',
             },
           },
         },

@@ -1,3 +1,4 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { createParser } from 'eventsource-parser';
 
 /** One thing read from a Server-Sent Events stream, as a client's parser sees it. */
@@ -73,3 +74,50 @@ export class SseReader {
     await this.chunks.return?.();
   }
 }
+
+export interface OpenedStream {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The events, when the answer is 200; the body text otherwise (see `text`). */
+  sse: SseReader;
+  /** The whole body of an answer other than 200 (an error in JSON). */
+  text: string;
+  /** Ends the connection, as a client that goes away. */
+  close(): void;
+}
+
+/** GET `url` on its own connection and read its answer as a stream of events. */
+export function openEventStream(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<OpenedStream> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, {
+      headers: { accept: 'text/event-stream', ...headers },
+      agent: false,
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
+    req.on('error', reject);
+    req.on('response', (res) => {
+      req.setTimeout(0);
+      const close = () => res.destroy();
+      const opened = { status: res.statusCode ?? 0, headers: res.headers, close };
+      if (res.statusCode === 200) {
+        resolve({ ...opened, sse: SseReader.of(res), text: '' });
+        return;
+      }
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({
+          ...opened,
+          sse: SseReader.of(noEvents()),
+          text: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    req.end();
+  });
+}
+
+async function* noEvents(): AsyncGenerator<Uint8Array> {}
