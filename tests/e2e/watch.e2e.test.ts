@@ -9,7 +9,8 @@ import { type OpenedStream, openEventStream, type SseReader } from '../support/s
 // changes made through one reach the watchers of the other.
 
 const NO_BACKUPS = '0 0 0 1 1 *';
-const env = { BACKUP_SCHEDULE: NO_BACKUPS, LOG_LEVEL: 'warning' };
+// The host waits for requests in flight before it stops, and a stream is one until it ends.
+const env = { BACKUP_SCHEDULE: NO_BACKUPS, LOG_LEVEL: 'warning', SHUTDOWN_TIMEOUT_MS: '1000' };
 let dataDir: string;
 let watching: HostProcess;
 let changing: HostProcess;
