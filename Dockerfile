@@ -5,13 +5,14 @@
 #   docker build --target standalone -t rusty-counter:standalone .    the project's offline host, no .NET
 # Both serve the API on port 8000 and keep the counter in /app/local_dir (mount it).
 
-# The build runs on Debian 11 (bullseye) on purpose: mcr.microsoft.com/azure-functions/node:4-node20
-# is built on mcr.microsoft.com/dotnet/runtime-deps:6.0, which is bullseye too, and fs-ext is a
-# native addon. Compiled against bookworm's newer glibc it would not load there; compiled here it
-# loads on bullseye and on the bookworm-based standalone image alike.
-FROM node:20-bullseye AS build
+# Node 22 LTS in every stage. The build runs on Debian 12 (bookworm), the release under
+# mcr.microsoft.com/azure-functions/node:4-node22 (built on dotnet/aspnet:8.0-bookworm-slim), so
+# whatever npm ci puts into node_modules runs in both final images. Nothing is compiled: the lock's
+# addon (fs-ext-extra-prebuilt) ships prebuilt binaries that need glibc 2.28 or later.
+FROM node:22-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY host/package.json ./host/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json host.json ./
 COPY functions ./functions
@@ -22,7 +23,7 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # The offline host on a slim Node image: no .NET, a fraction of the size, starts in about a
 # second. Its timer runs in every replica (see README, "Backups with several replicas").
-FROM node:20-bookworm-slim AS standalone
+FROM node:22-bookworm-slim AS standalone
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8000 \
@@ -32,6 +33,8 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/host.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/host/package.json ./host/
+COPY --from=build /app/host/dist ./host/dist
 COPY scripts/healthcheck.mjs /usr/local/lib/rusty-counter/healthcheck.mjs
 # The code stays root's and read-only to the service; only the data directory is the node user's,
 # so a fresh named volume mounted there starts out writable (a bind mount keeps its host owner).
@@ -42,12 +45,12 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
     CMD ["node", "/usr/local/lib/rusty-counter/healthcheck.mjs"]
 # The same command as `npm run start:prod`, without npm in between, so that SIGTERM reaches the
 # host itself and in-flight requests finish before the container stops.
-CMD ["node", "dist/host/main.js"]
+CMD ["node", "host/dist/main.js"]
 
 
 # The official Functions host (.NET) running the app, as Azure runs it. The last stage, so that a
 # plain `docker build` builds it. It keeps the base image's user (root) and start command.
-FROM mcr.microsoft.com/azure-functions/node:4-node20 AS functions
+FROM mcr.microsoft.com/azure-functions/node:4-node22 AS functions
 ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
     AzureFunctionsJobHost__Logging__Console__IsEnabled=true \
     ASPNETCORE_URLS=http://+:8000 \

@@ -148,15 +148,34 @@ export function summarize(rounds: Round[], connections: number[]): Summary {
       comparedWith,
     });
   };
-  const storeVsSqlite = localRatio('store', 'sqlite');
-  localRow('store', [
-    `**${x(storeVsSqlite)}** SQLite ${target('store ÷ SQLite', storeVsSqlite, '≥', 1)}`,
-  ]);
-  localRow('storeOneAtATime', [`${x(localRatio('storeOneAtATime', 'sqlite'))} SQLite`]);
+  // node:sqlite came with Node 22.5: on an older Node the SQLite baseline was not measured.
+  const hasSqlite = rounds.every((r) => r.inProcess.some((result) => result.key === 'sqlite'));
+  if (hasSqlite) {
+    const storeVsSqlite = localRatio('store', 'sqlite');
+    localRow('store', [
+      `**${x(storeVsSqlite)}** SQLite ${target('store ÷ SQLite', storeVsSqlite, '≥', 1)}`,
+    ]);
+    localRow('storeOneAtATime', [`${x(localRatio('storeOneAtATime', 'sqlite'))} SQLite`]);
+  } else {
+    localRow('store', []);
+    localRow('storeOneAtATime', []);
+  }
   localRow('storeNoGroupCommit', [
     `${x(localRatio('storeNoGroupCommit', 'atomicReplaceLoop'))} replace loop`,
   ]);
-  localRow('sqlite', [`${x(localRatio('sqlite', 'fsyncLoop'))} fsync loop`]);
+  if (hasSqlite) {
+    localRow('sqlite', [`${x(localRatio('sqlite', 'fsyncLoop'))} fsync loop`]);
+  } else {
+    rows.push({
+      phase: IN_PROCESS_LABELS.sqlite,
+      connections: '1 caller',
+      perSecond: Number.NaN,
+      p50Ms: Number.NaN,
+      p99Ms: Number.NaN,
+      counter: '–',
+      comparedWith: [`unavailable: node:sqlite needs Node ≥ 22.5 (measured on ${process.version})`],
+    });
+  }
   localRow('fsyncLoop', []);
   localRow('atomicReplaceLoop', [`${x(localRatio('atomicReplaceLoop', 'fsyncLoop'))} fsync loop`]);
 

@@ -3,11 +3,13 @@ import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseStoredValue } from '../shared/counter-value';
+import { hostMain } from '@rusty-counter/host';
+import { errnoOf } from '../shared/errno';
 import { DATA_FILE } from '../shared/store';
 import { load, type LoadResult, type Method } from './http';
 import type { InProcessResult } from './in-process';
 import { parseOptions, UsageError, type BenchOptions } from './options';
+import { settledTotal, storedTotal } from './stored-value';
 import { renderTable, summarize, type HttpKey, type HttpPhase, type Round } from './report';
 import {
   killAll,
@@ -18,15 +20,15 @@ import {
   type ChildServer,
 } from './servers';
 
-const APP_ROOT = path.resolve(__dirname, '..', '..');
+const appRoot = path.resolve(__dirname, '..', '..');
 // A commit in flight when the warm-up cuts its connections still lands; a quiet spell this
 // long means every change of the warm-up is in data.bin before the measured run starts.
 const SETTLE_MS = 250;
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2), process.env, APP_ROOT);
-  if (!existsSync(path.join(APP_ROOT, 'dist', 'host', 'main.js'))) {
-    throw new UsageError('dist/host/main.js is missing: run `npm run build` first');
+  const options = parseOptions(process.argv.slice(2), process.env, appRoot);
+  if (!existsSync(hostMain)) {
+    throw new UsageError(`${hostMain} is missing: run \`npm run build\` first`);
   }
   if (options.cpuProfDir) await fs.mkdir(options.cpuProfDir, { recursive: true });
 
@@ -120,10 +122,10 @@ async function hostOn(options: BenchOptions, dataDir: string, groupCommit: boole
   await fs.mkdir(dataDir, { recursive: true });
   // Present from the start, so that no phase begins by healing a missing data.bin.
   await fs.writeFile(path.join(dataDir, DATA_FILE), '0', { flag: 'wx' }).catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    if (errnoOf(err) !== 'EEXIST') throw err;
   });
   const host = await startHost({
-    appRoot: APP_ROOT,
+    appRoot: appRoot,
     dataDir,
     groupCommit,
     cpuProfDir: options.cpuProfDir,
@@ -173,11 +175,16 @@ async function httpPhase(options: BenchOptions, spec: PhaseSpec): Promise<HttpPh
   const urls = servers.map((server) => server.url + route);
   const dataDir = servers[0].dataDir;
 
-  const warmup = await load(urls, method, connections, { seconds: options.warmupSeconds });
+  let warmup = await load(urls, method, connections, { seconds: options.warmupSeconds });
+  // On a loaded machine a short warm-up (0.2 s in --smoke) can end before a freshly started
+  // host's first answer; warm up again rather than fail for want of a rate.
+  for (let retries = 4; warmup.ok === 0 && retries > 0; retries--) {
+    warmup = await load(urls, method, connections, { seconds: options.warmupSeconds });
+  }
   if (warmup.ok === 0) {
     throw new Error(`${method} ${route} answered no 2xx during warm-up (${warmup.non2xx} others)`);
   }
-  const before = dataDir === undefined ? undefined : await settledValue(dataDir);
+  const before = dataDir === undefined ? undefined : await settledTotal([dataDir], SETTLE_MS);
   const rss = sampleRss(servers.map((server) => server.pid));
   const amount = Math.round(warmup.requestsPerSecond * options.durationSeconds);
   const measured: LoadResult = await load(urls, method, connections, { amount });
@@ -185,7 +192,7 @@ async function httpPhase(options: BenchOptions, spec: PhaseSpec): Promise<HttpPh
 
   const phase: HttpPhase = { key, connections, load: measured, warmup, peakRssMB };
   if (before !== undefined && dataDir !== undefined) {
-    const after = await readValue(dataDir);
+    const after = await storedTotal([dataDir]);
     const expected = before + (method === 'POST' ? BigInt(measured.ok) : 0n);
     phase.counter = {
       before: before.toString(),
@@ -195,22 +202,6 @@ async function httpPhase(options: BenchOptions, spec: PhaseSpec): Promise<HttpPh
     };
   }
   return phase;
-}
-
-async function settledValue(dataDir: string): Promise<bigint> {
-  let previous = await readValue(dataDir);
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    const current = await readValue(dataDir);
-    if (current === previous) return current;
-    previous = current;
-  }
-}
-
-async function readValue(dataDir: string): Promise<bigint> {
-  const parsed = parseStoredValue(await fs.readFile(path.join(dataDir, DATA_FILE), 'latin1'));
-  if (!parsed.ok) throw new Error(`${DATA_FILE} in ${dataDir} is corrupt: ${parsed.reason}`);
-  return parsed.value;
 }
 
 async function runInProcess(
@@ -241,7 +232,7 @@ function machine() {
 /** Which commit was measured, and whether the code the hosts run differed from it. */
 async function codeUnderTest(): Promise<{ commit?: string; uncommitted: string[] }> {
   const git = (...args: string[]) =>
-    promisify(execFile)('git', args, { cwd: APP_ROOT }).then(({ stdout }) => stdout.trim());
+    promisify(execFile)('git', args, { cwd: appRoot }).then(({ stdout }) => stdout.trimEnd());
   try {
     const commit = await git('rev-parse', 'HEAD');
     const status = await git('status', '--porcelain', '--', 'shared', 'functions', 'host');

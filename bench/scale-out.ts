@@ -1,12 +1,11 @@
-import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseStoredValue } from '../shared/counter-value';
-import { DATA_FILE } from '../shared/store';
 import { load } from './http';
 import { startHost, type ChildServer } from './servers';
 import { median } from './stats';
+import { settledTotal, storedTotal } from './stored-value';
 
 /**
  * How far one shared data directory scales: changes/s with 1, 2 and 4 host processes on the
@@ -74,12 +73,6 @@ function parseOptions(argv: string[]): Options {
   return options;
 }
 
-async function readValue(dataDir: string): Promise<bigint> {
-  const parsed = parseStoredValue(await fs.readFile(path.join(dataDir, DATA_FILE), 'latin1'));
-  if (!parsed.ok) throw new Error(`${DATA_FILE} in ${dataDir} is corrupt: ${parsed.reason}`);
-  return parsed.value;
-}
-
 /**
  * One measured run: `count` hosts driven by `connections` in total, all on one fresh directory
  * or each on its own. The second layout is the control: what `count` processes cost on this
@@ -105,13 +98,13 @@ async function measure(
     // measured run needs to last about `seconds`; a run by amount is answered in full, so
     // the data files can be checked against the acknowledged count exactly.
     const warmUp = await load(urls, 'POST', options.connections, { seconds: WARM_UP_SECONDS });
-    const before = await settledValue(dirs);
+    const before = await settledTotal(dirs, SETTLE_MS);
     const amount = Math.max(
       options.connections * 10,
       Math.round((warmUp.ok / WARM_UP_SECONDS) * options.seconds),
     );
     const result = await load(urls, 'POST', options.connections, { amount });
-    const after = await totalValue(dirs);
+    const after = await storedTotal(dirs);
 
     if (result.non2xx > 0 || result.errors > 0)
       throw new Error(`${result.non2xx} non-2xx answers and ${result.errors} errors`);
@@ -132,21 +125,6 @@ async function measure(
     await Promise.all(hosts.map((host) => host.stop()));
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }
-}
-
-async function settledValue(dirs: string[]): Promise<bigint> {
-  let previous = await totalValue(dirs);
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    const current = await totalValue(dirs);
-    if (current === previous) return current;
-    previous = current;
-  }
-}
-
-async function totalValue(dirs: string[]): Promise<bigint> {
-  const values = await Promise.all(dirs.map(readValue));
-  return values.reduce((sum, value) => sum + value, 0n);
 }
 
 const summary = (runs: Run[]) => {

@@ -29,6 +29,10 @@ export async function watch(
   }
 }
 
+// A stream that lasts needs the library's HTTP streams, a setting of the whole app (on Azure:
+// Functions host 4.28 or later); every other function answers as before.
+app.setup({ enableHttpStream: true });
+
 app.http('watch', {
   route: 'watch/{name?}',
   methods: ['GET'],

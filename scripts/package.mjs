@@ -33,15 +33,22 @@ function* filesUnder(dir, skip = new Set()) {
   }
 }
 
-/** Directories of the production packages, as npm resolved them (nested ones listed apart). */
+/**
+ * Directories of the production packages, as npm resolved them (nested ones listed apart).
+ * Workspace packages (the offline host) are left out: they run the app locally, not in Azure.
+ */
 function productionPackages() {
   let listing;
   try {
-    listing = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
-      cwd: appRoot,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    listing = execFileSync(
+      'npm',
+      ['ls', '--omit=dev', '--all', '--parseable', '--workspaces=false'],
+      {
+        cwd: appRoot,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
   } catch (error) {
     throw new Error(
       `node_modules does not match package-lock.json; run "npm ci" first.\n${error.stderr ?? error.message}`,
@@ -78,15 +85,20 @@ for (const file of [...appFiles, ...dependencyFiles].sort()) {
   // Unix permissions in the high half of the external attributes, as `zip` on Linux stores them.
   entries[file] = [readFileSync(absolute), { os: 3, attrs: (mode & 0xffff) << 16, mtime }];
 }
+// Azure Functions on Linux runs x64 with Node 20 or 22 (24 in preview). The lock's addon ships a
+// prebuilt binary for each in its package, so the zip is the same whichever OS packed it.
+const azureLockBinaries = [20, 22, 24].map(
+  (major) => `node_modules/fs-ext-extra-prebuilt/binaries/fs-ext-linux-x64-node-${major}.0.0.node`,
+);
+const missingBinaries = azureLockBinaries.filter((file) => !(file in entries));
+if (missingBinaries.length > 0) {
+  throw new Error(
+    `this zip would not run on Azure (Linux x64): it lacks ${missingBinaries.join(', ')}; run "npm ci" first`,
+  );
+}
 writeFileSync(output, zipSync(entries, { level: 9 }));
 
 const megabytes = (statSync(output).size / 1024 / 1024).toFixed(1);
 console.log(`${output}: ${Object.keys(entries).length} files, ${megabytes} MiB`);
 console.log(`  app: ${entryPoints.join(', ')}`);
 console.log(`  production packages: ${packages.length}`);
-if (process.platform !== 'linux' || process.arch !== 'x64') {
-  console.warn(
-    `warning: native addons (fs-ext) in this zip were built for ${process.platform}-${process.arch}; ` +
-      'Azure Functions on Linux needs linux-x64 builds. Package on Linux x64 (see deploy/azure.md).',
-  );
-}

@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Cron } from 'croner';
 import dotenv from 'dotenv';
+import { errnoOf } from './errno';
+import { isJsonObject } from './json-object';
 
 export interface CounterConfig {
   dataDir: string;
@@ -97,7 +99,7 @@ function readConfigJson(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    if (errnoOf(err) === 'ENOENT') return {};
     throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
   }
   let json: unknown;
@@ -106,7 +108,7 @@ function readConfigJson(file: string): Record<string, unknown> {
   } catch (err) {
     throw new ConfigError(`${file} is not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+  if (!isJsonObject(json)) {
     throw new ConfigError(`${file} must hold a JSON object such as {"backupIntervalSeconds": 60}`);
   }
   const unknown = Object.keys(json).filter((key) => !CONFIG_JSON_KEYS.includes(key));
@@ -115,7 +117,7 @@ function readConfigJson(file: string): Record<string, unknown> {
       `${file} has unknown key(s) ${unknown.join(', ')}; allowed: ${CONFIG_JSON_KEYS.join(', ')}`,
     );
   }
-  return json as Record<string, unknown>;
+  return json;
 }
 
 function backupScheduleFrom(

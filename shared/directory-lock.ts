@@ -1,6 +1,6 @@
 import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { flock } from 'fs-ext';
+import { flock } from 'fs-ext-extra-prebuilt';
 
 /** Raised when the lock could not be taken within the timeout; nothing was changed. */
 export class LockTimeoutError extends Error {

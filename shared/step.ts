@@ -2,6 +2,7 @@ import type { HttpRequest } from '@azure/functions';
 import { isLosslessNumber, parse } from 'lossless-json';
 import { badRequest, CounterError } from './errors';
 import { isInRange, MAX_VALUE } from './counter-value';
+import { isJsonObject } from './json-object';
 
 /** A step body is a few bytes; anything this large is a mistake or an attack. */
 export const MAX_BODY_BYTES = 8 * 1024;
@@ -98,7 +99,7 @@ async function integerFromBody(
       `the body is not valid JSON (${(err as Error).message}); send e.g. ${example}`,
     );
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+  if (!isJsonObject(json)) {
     throw badRequest(`the body must be a JSON object such as ${example}`);
   }
   const extra = Object.keys(json).filter((key) => key !== field);

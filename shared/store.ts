@@ -101,18 +101,19 @@ export class CounterStore {
   }
 
   /**
-   * True when `data.bin` was written at or after `backup.bin` (or there is no backup yet), so
-   * a backup run can skip the counters nobody changed. Modification times are written by the
-   * file system, so this also sees the changes of other processes and replicas; "at or after"
-   * errs towards one backup too many on file systems with coarse timestamps.
+   * True when `backup.bin` does not hold what `data.bin` holds (missing, damaged or another
+   * value), so a backup run can skip the counters nobody changed. Comparing values rather than
+   * modification times sees the changes of other processes and replicas on any file system,
+   * whatever its timestamp granularity or the clocks of its clients.
    */
   async changedSinceBackup(): Promise<boolean> {
     const [data, backup] = await Promise.all([
-      statIfPresent(this.dataPath),
-      statIfPresent(this.backupPath),
+      readValueFile(this.dataPath),
+      readValueFile(this.backupPath),
     ]);
-    if (data === undefined) return false;
-    return backup === undefined || data.mtimeNs >= backup.mtimeNs;
+    if (data.state === 'missing') return false;
+    if (data.state === 'corrupt' || backup.state !== 'valid') return true;
+    return data.value !== backup.value;
   }
 
   private change(operation: Operation, warn: Warn): Promise<bigint> {
@@ -356,12 +357,6 @@ export const exists = (file: string): Promise<boolean> =>
       throw err;
     },
   );
-
-const statIfPresent = (file: string) =>
-  fs.stat(file, { bigint: true }).catch((err: unknown) => {
-    if (errnoOf(err) === 'ENOENT') return undefined;
-    throw err;
-  });
 
 // Temp files of a process killed mid-write; young ones may belong to a live writer.
 async function removeStaleTempFiles(dir: string): Promise<void> {

@@ -18,8 +18,8 @@ import { buildContextIncludes, readStages, type Stage, stageNamed } from './supp
 // The build context is a copy of the project filtered by .dockerignore, each stage gets a root
 // directory of its own standing in for its filesystem, the build stage's RUN commands run for
 // real (npm ci, the build, the prune), and the final stages are assembled by their COPY steps.
-// Then the assembled files are started the way each image starts them. Heavy (npm ci compiles
-// the native addons), so it runs in `npm run test:image`, not in `npm test`.
+// Then the assembled files are started the way each image starts them. Heavy (a whole npm ci
+// and build), so it runs in `npm run test:image`, not in `npm test`.
 
 const stages = readStages();
 const work = tempDir('counter-image-');
@@ -180,7 +180,7 @@ describe('the build stage, replayed in a clean copy of the build context', () =>
   const app = () => inStage('build', '/app');
 
   it('compiles the functions, the shared code and the offline host', () => {
-    for (const file of ['dist/functions/get.js', 'dist/shared/store.js', 'dist/host/main.js']) {
+    for (const file of ['dist/functions/get.js', 'dist/shared/store.js', 'host/dist/main.js']) {
       expect(existsSync(path.join(app(), file))).toBe(true);
     }
   });
@@ -205,13 +205,13 @@ describe('the build stage, replayed in a clean copy of the build context', () =>
     ).toEqual([]);
   });
 
-  it('leaves a working fs-ext: its native addon loads and takes a lock', () => {
+  it("leaves a working lock addon: fs-ext-extra-prebuilt's binary loads and takes a lock", () => {
     const lockFile = path.join(work.dir, 'probe.lock');
     const output = execFileSync(
       process.execPath,
       [
         '-e',
-        `const { flock } = require(${JSON.stringify(path.join(app(), 'node_modules/fs-ext'))});
+        `const { flock } = require(${JSON.stringify(path.join(app(), 'node_modules/fs-ext-extra-prebuilt'))});
          const fd = require('node:fs').openSync(${JSON.stringify(lockFile)}, 'w');
          flock(fd, 'exnb', (err) => console.log(err ? 'failed: ' + err.message : 'locked'));`,
       ],
@@ -275,5 +275,6 @@ describe('the Functions image, assembled from its COPY steps', () => {
     expect((await request(`${host.url}/get`)).json()).toEqual({ value: 0 });
     expect((await request(`${host.url}/health`)).status).toBe(200);
     expect(existsSync(path.join(wwwroot, 'dist/host'))).toBe(false);
+    expect(existsSync(path.join(wwwroot, 'host'))).toBe(false);
   }, 60_000);
 });

@@ -4,19 +4,18 @@ import autocannon from 'autocannon';
 import { type HostProcess, startHost } from '../support/host-process';
 import { request } from '../support/http';
 import { tempDir } from '../support/temp-dir';
+import { describeWithTool } from '../support/system-tool';
 import { findNginx, type Nginx, startNginx } from './support/nginx';
 
 // The compose topology without Docker: nginx (from Debian, as in the lb service) in front of
 // three offline-host processes that share one data directory, as the replicas share ./local_dir.
 
 const nginxBinary = findNginx();
-if (!nginxBinary) {
-  console.warn(
-    'nginx is not installed: skipping the load-balancer tests. Install it with\n' +
-      '  apt-get install -y --no-install-recommends nginx-light',
-  );
-}
-const describeWithNginx = nginxBinary ? describe : describe.skip;
+const describeWithNginx = describeWithTool(
+  'nginx',
+  nginxBinary,
+  'apt-get install -y --no-install-recommends nginx-light',
+);
 
 const REPLICAS = 3;
 const INCREMENTS = 3000;

@@ -67,16 +67,16 @@ describe('npm run package', () => {
     );
   });
 
-  it('carries the production dependencies, with the native fs-ext addon built, and no development ones', () => {
+  it('carries the production dependencies and no development ones', () => {
     for (const file of [
       'node_modules/@azure/functions/package.json',
       'node_modules/croner/package.json',
       'node_modules/dotenv/package.json',
       'node_modules/lossless-json/package.json',
+      'node_modules/fs-ext-extra-prebuilt/package.json',
       'node_modules/badge-maker/package.json',
       'node_modules/eventsource-encoder/package.json',
       'public/index.html',
-      'node_modules/fs-ext/build/Release/fs_ext.node',
     ]) {
       expect(names).toContain(file);
     }
@@ -87,9 +87,25 @@ describe('npm run package', () => {
       'fflate',
       'autocannon',
       '@types',
-      'better-sqlite3',
+      'dclint',
     ]) {
       expect(under(`node_modules/${devDependency}/`)).toEqual([]);
+    }
+  });
+
+  // Packed on macOS or Windows, node_modules holds what npm installed there; Azure runs Linux x64.
+  it("holds the lock's Linux x64 binary for each Node that Azure runs, whatever OS packed it", () => {
+    for (const major of [20, 22, 24]) {
+      const binary =
+        files[
+          `node_modules/fs-ext-extra-prebuilt/binaries/fs-ext-linux-x64-node-${major}.0.0.node`
+        ];
+      expect(binary).toBeDefined();
+      const elf = Buffer.from(binary);
+      // ELF magic, 64-bit (class 2), little-endian (data 1), machine 0x3e = x86-64.
+      expect([elf.subarray(0, 4).toString('latin1'), elf[4], elf[5], elf.readUInt16LE(18)]).toEqual(
+        ['\x7fELF', 2, 1, 0x3e],
+      );
     }
   });
 
@@ -101,6 +117,7 @@ describe('npm run package', () => {
       /^tests\//,
       /^(functions|shared|host|scripts|deploy|bench)\//,
       /^dist\/host\//,
+      /^node_modules\/@rusty-counter\//,
       /^Dockerfile$/,
       /^docker-compose\.yml$/,
       /^package-lock\.json$/,

@@ -88,7 +88,7 @@ async function call(which: Call) {
 
 /** The log lines printed since `offset`, once one matches `pattern` (logs arrive through a pipe). */
 async function logSince(offset: number, pattern: RegExp): Promise<string[]> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1000; i++) {
     const lines = host.logs().slice(offset).split('\n').filter(Boolean);
     if (lines.some((line) => pattern.test(line))) return lines;
     await sleep(10);
@@ -239,12 +239,14 @@ describe('a corrupt backup.bin met by the backup timer', () => {
       env: { BACKUP_SCHEDULE: '* * * * * *' },
     });
     try {
-      await timerHost.hosts[0].waitForLog(/backup\.bin was corrupt/, 10_000);
+      await timerHost.hosts[0].waitForLog(/backup\.bin was corrupt/, 30_000);
       const [aside] = filesMovedAside(backupDir);
       expect(aside).toMatch(/^backup\.bin\.corrupt-/);
       expect(readFileSync(path.join(backupDir, aside), 'latin1')).toBe('77 and garbage');
-      // The warning comes before the new backup is written.
-      for (let i = 0; i < 100 && fileText(backupDir, 'backup.bin') === undefined; i++) {
+      // The warning comes before the new backup is written, and that write syncs, which
+      // on a busy disk can take seconds: the bound is generous, only to fail before the
+      // test timeout does.
+      for (let i = 0; i < 1000 && fileText(backupDir, 'backup.bin') === undefined; i++) {
         await sleep(20);
       }
       expect(fileText(backupDir, 'backup.bin')).toBe('77');

@@ -1,10 +1,19 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mountTmpfs, tempDir } from '../support/temp-dir';
-import { CounterClient, isAcked, startLoad, valueOf, type Reply } from './support/counter-client';
+import {
+  ackedCount,
+  CounterClient,
+  isAcked,
+  startLoad,
+  valueOf,
+  type Reply,
+} from './support/counter-client';
+import { buildFsyncShim, describeWithCc, type FsyncShim } from './support/fsync-shim';
 import { fileText, HostGroup, storedValue } from './support/hosts';
+import { pause, resume } from './support/process-control';
 
 jest.setTimeout(60_000);
 
@@ -37,17 +46,6 @@ function expectUnavailable(reply: Reply, cause: RegExp): void {
 
 const tempFiles = (dir: string) => readdirSync(dir).filter((name) => name.startsWith('.tmp-'));
 
-/** Writes zeros into `dir` until the filesystem is full. */
-function fill(dir: string): string {
-  const filler = path.join(dir, 'filler');
-  try {
-    writeFileSync(filler, Buffer.alloc(1024 * 1024));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-  }
-  return filler;
-}
-
 describe('a data directory on a small tmpfs', () => {
   let tmpfs: ReturnType<typeof mountTmpfs>;
   let group: HostGroup;
@@ -64,7 +62,7 @@ describe('a data directory on a small tmpfs', () => {
 
   it('answers 503 to changes on a full disk, keeps the last value and serves reads, then recovers', async () => {
     const last = await change(url, 'increment');
-    const filler = fill(tmpfs.dir);
+    const free = tmpfs.fill();
     expectUnavailable(await post(url, 'increment'), /full/);
     expectUnavailable(await post(url, 'decrement'), /full/);
     expect(fileText(tmpfs.dir, 'data.bin')).toBe(String(last));
@@ -72,7 +70,7 @@ describe('a data directory on a small tmpfs', () => {
     expect((await client.send(`${url}/health`)).status).toBe(503);
     expect(tempFiles(tmpfs.dir)).toEqual([]);
 
-    rmSync(filler);
+    free();
     await expect(change(url, 'increment')).resolves.toBe(last + 1n);
     expect((await client.send(`${url}/health`)).status).toBe(200);
   });
@@ -107,6 +105,7 @@ describe('a data directory on a small tmpfs', () => {
 
   it('refuses exactly the changes that met a full disk under load, and loses none it acknowledged', async () => {
     const second = await HostGroup.start(1, { dataDir: tmpfs.dir });
+    const hosts = [group.pid(0), second.pid(0)];
     try {
       const urls = [url, second.urls[0]];
       const before = await client.get(url);
@@ -116,21 +115,50 @@ describe('a data directory on a small tmpfs', () => {
         next: (i) => (i < 600 ? { target: i % 2, kind: 'increment', by: 1n } : undefined),
         urlOf: (target) => urls[target],
       });
-      while (load.records.length < 100) await sleep(5);
-      const filler = fill(tmpfs.dir);
-      const refusedAt = load.records.length;
-      while (load.records.length < refusedAt + 100) await sleep(5);
-      rmSync(filler);
+      // The disk fills at a known point of the load, after 100 acknowledged changes, and
+      // stays full for every write after it (see fill()): with both hosts stopped, so that
+      // none frees a block between the fill and the links that keep it full. A fill while
+      // they ran failed 2 of 12 runs under load here: when a commit had written its temp file
+      // just before, each rename freed a block for the next, and nothing was refused.
+      await load.until((records) => ackedCount(records) >= 100);
+      let free: () => void;
+      try {
+        await Promise.all(hosts.map(pause));
+        free = tmpfs.fill();
+      } finally {
+        hosts.forEach(resume);
+      }
+      const fullFrom = performance.now();
+      // Every change sent from now on meets the full disk; wait until 50 have been answered.
+      await load.until((records) => records.filter((r) => r.startedAt > fullFrom).length >= 50);
+      free();
+      const freedAt = performance.now();
       const records = await load.done;
 
       expect(records.filter((r) => r.status !== 200 && r.status !== 503)).toEqual([]);
-      expect(records.filter((r) => r.status === 503).length).toBeGreaterThan(0);
-      expect(records.slice(-50).filter((r) => r.status !== 200)).toEqual([]);
+      const refused = records.filter((r) => r.status === 503);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const { status, headers, text } of refused) {
+        expectUnavailable(
+          { status: status ?? 0, headers: headers ?? {}, text: text ?? '' },
+          /full/,
+        );
+      }
+      // Exactly those that met it: sent while the disk was full and answered before it was
+      // freed → refused; sent after it was freed → acknowledged. (Those in flight at either
+      // edge may go either way.)
+      const whileFull = records.filter((r) => r.startedAt > fullFrom && r.endedAt < freedAt);
+      expect(whileFull.length).toBeGreaterThan(0);
+      expect(whileFull.filter((r) => r.status !== 503)).toEqual([]);
+      const afterFreed = records.filter((r) => r.startedAt > freedAt);
+      expect(afterFreed.length).toBeGreaterThan(0);
+      expect(afterFreed.filter((r) => r.status !== 200)).toEqual([]);
       // All were answered, so the books balance exactly: no 503 took effect.
       const acked = records.filter(isAcked);
       expect(storedValue(tmpfs.dir)).toBe(before + BigInt(acked.length));
       expect(new Set(acked.map((r) => r.value)).size).toBe(acked.length);
     } finally {
+      hosts.forEach(resume);
       await second.stopAll();
     }
   });
@@ -163,31 +191,16 @@ describe('a data directory deleted while the service runs', () => {
   });
 });
 
-describe('an fsync that fails or stalls (injected into the host process)', () => {
+describeWithCc('an fsync that fails or stalls (injected into the host process)', () => {
   const scratch = tempDir('rusty-counter-fsync-');
   let dataDir: string;
-  let control: string;
+  let fsync: FsyncShim;
   let group: HostGroup;
   let url: string;
   beforeAll(async () => {
-    const build = scratch.dir;
-    const shim = path.join(build, 'fail-fsync.so');
-    execFileSync('cc', [
-      '-shared',
-      '-fPIC',
-      '-O2',
-      '-o',
-      shim,
-      path.join(__dirname, 'support/fail-fsync.c'),
-      '-ldl',
-    ]);
-    control = path.join(build, 'fail-when');
-    dataDir = path.join(build, 'data');
-    group = await HostGroup.start(1, {
-      dataDir,
-      // libuv must run fsync through libc (a thread-pool call) for the shim to see it.
-      env: { LD_PRELOAD: shim, FAIL_FSYNC_WHEN: control, UV_USE_IO_URING: '0' },
-    });
+    fsync = buildFsyncShim(scratch.dir);
+    dataDir = path.join(scratch.dir, 'data');
+    group = await HostGroup.start(1, { dataDir, env: fsync.env });
     url = group.urls[0];
     await change(url, 'increment');
   });
@@ -195,32 +208,29 @@ describe('an fsync that fails or stalls (injected into the host process)', () =>
     await group?.stopAll();
     scratch.remove();
   });
-  afterEach(() => {
-    rmSync(control, { force: true });
-    rmSync(`${control}.reached`, { force: true });
-  });
+  afterEach(() => fsync.clear());
 
   it('fails the change when the new file cannot be synced, and never reports it later', async () => {
     const last = storedValue(dataDir);
-    writeFileSync(control, 'fail:/.tmp-data.bin');
+    fsync.fail('/.tmp-data.bin');
     expectUnavailable(await post(url, 'increment'), /I\/O error/);
     expectUnavailable(await post(url, 'increment'), /I\/O error/);
     expect(storedValue(dataDir)).toBe(last);
     expect(tempFiles(dataDir)).toEqual([]);
     await expect(client.get(url)).resolves.toBe(last);
 
-    rmSync(control);
+    fsync.clear();
     await expect(change(url, 'increment')).resolves.toBe(last + 1n);
   });
 
   it('puts the previous value back when the directory cannot be synced after the rename', async () => {
     const last = storedValue(dataDir);
-    writeFileSync(control, `fail:=${dataDir}`);
+    fsync.fail(`=${dataDir}`);
     expectUnavailable(await post(url, 'decrement'), /I\/O error/);
     expect(storedValue(dataDir)).toBe(last);
     await expect(client.get(url)).resolves.toBe(last);
 
-    rmSync(control);
+    fsync.clear();
     await expect(change(url, 'decrement')).resolves.toBe(last - 1n);
   });
 
@@ -229,17 +239,16 @@ describe('an fsync that fails or stalls (injected into the host process)', () =>
     ['the directory, after the rename', '='],
   ])('answers a change only once the fsync of %s has returned', async (_what, pattern) => {
     const last = storedValue(dataDir);
-    writeFileSync(control, `block:${pattern === '=' ? `=${dataDir}` : pattern}`);
+    const held = fsync.hold(pattern === '=' ? `=${dataDir}` : pattern);
     let answered = false;
     const reply = post(url, 'increment').finally(() => (answered = true));
-    for (let i = 0; i < 1000 && !existsSync(`${control}.reached`); i++) await sleep(5);
-    expect({ syncStarted: existsSync(`${control}.reached`) }).toEqual({ syncStarted: true });
+    await held;
     // Not answered while the sync is stalled: had it answered before syncing, its answer
     // would have come long before this. (Only a false pass is possible, never a false alarm.)
     await sleep(300);
     expect(answered).toBe(false);
 
-    rmSync(control);
+    fsync.clear();
     const done = await reply;
     expect({ status: done.status, value: valueOf(done.text) }).toEqual({
       status: 200,

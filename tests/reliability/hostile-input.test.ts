@@ -531,13 +531,22 @@ describe('clients that trickle their requests byte by byte', () => {
     let othersServed!: () => void;
     const othersDone = new Promise<void>((resolve) => (othersServed = resolve));
     // Each holds back its last byte until everyone else has been served.
-    const tricklers = Array.from({ length: 8 }, () =>
-      rawExchange(port, bytewise(request), {
+    const holding: Array<Promise<void>> = [];
+    const tricklers = Array.from({ length: 8 }, () => {
+      let holds!: () => void;
+      holding.push(new Promise<void>((resolve) => (holds = resolve)));
+      return rawExchange(port, bytewise(request), {
         gapMs: 5,
         holdLastPieceUntil: othersDone,
+        onHoldingLastPiece: () => holds(),
         timeoutMs: 30_000,
-      }),
-    );
+      });
+    });
+    // The others start only once every trickler has sent all but its last byte, so they
+    // are served while eight incomplete requests sit on the server, however fast or slow
+    // the tricklers were.
+    // (One the server cut off early ends instead, and fails the checks below.)
+    await Promise.all(tricklers.map((trickler, i) => Promise.race([holding[i], trickler])));
 
     const load = startLoad({
       client,

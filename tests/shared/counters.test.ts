@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { flockSync } from 'fs-ext';
+import { flockSync } from 'fs-ext-extra-prebuilt';
 import { Counters, COUNTERS_DIR } from '../../shared/counters';
 import { CounterError } from '../../shared/errors';
 import { LOCK_FILE } from '../../shared/store';
@@ -190,6 +190,24 @@ describe('backups of named counters', () => {
     const second = await counters.backup();
     expect(second.named).toBe(1);
     expect(contentOf(named('a', 'backup.bin'))).toBe('11');
+  });
+
+  it("skips a counter whose backup holds its value, whatever the files' modification times", async () => {
+    const counters = countersIn();
+    await counters.add('a', 5n);
+    await counters.backup();
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(named('a', 'data.bin'), later, later);
+    expect((await counters.backup()).named).toBe(0);
+  });
+
+  it('backs up a counter whose backup.bin is damaged', async () => {
+    const counters = countersIn();
+    await counters.add('a', 5n);
+    await counters.backup();
+    writeFileSync(named('a', 'backup.bin'), 'garbage');
+    expect((await counters.backup()).named).toBe(1);
+    expect(contentOf(named('a', 'backup.bin'))).toBe('5');
   });
 
   it('sees changes made by other processes, through the files themselves', async () => {

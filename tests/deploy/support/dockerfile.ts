@@ -47,6 +47,14 @@ function toStep(instruction: Instruction): Step {
   };
 }
 
+/** The image names the Dockerfile's targets build (`rusty-counter:<target>`), as the docs tag them. */
+export function imageTags(): string[] {
+  return readStages()
+    .map((stage) => stage.name)
+    .filter((name) => name !== 'build')
+    .map((target) => `rusty-counter:${target}`);
+}
+
 /** The Dockerfile's stages in order, each with the instructions that follow its FROM. */
 export function readStages(text = readFileSync(dockerfilePath, 'utf8')): Stage[] {
   const stages: Stage[] = [];
@@ -79,7 +87,7 @@ export const stepsOf = (stage: Stage, keyword: string): Step[] =>
 export const envOf = (stage: Stage): Record<string, string> =>
   Object.assign({}, ...stepsOf(stage, 'ENV').map((step) => step.env));
 
-/** CMD or HEALTHCHECK CMD in exec form, e.g. `["node", "dist/host/main.js"]`. */
+/** CMD or HEALTHCHECK CMD in exec form, e.g. `["node", "host/dist/main.js"]`. */
 export function execForm(step: Step): string[] {
   const json = step.keyword === 'HEALTHCHECK' ? step.content.replace(/^CMD\s+/, '') : step.content;
   const parsed: unknown = JSON.parse(json);

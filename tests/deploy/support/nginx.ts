@@ -1,27 +1,16 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { projectRoot } from '../../support/host-process';
 import { request } from '../../support/http';
+import { findTool } from '../../support/system-tool';
 
 /** The load balancer's proxy settings, shared with docker-compose.yml. */
 export const proxyConf = path.join(projectRoot, 'deploy/nginx/proxy.conf');
 
 /** The nginx binary on PATH or in Debian's /usr/sbin (not on every user's PATH), if any. */
-export function findNginx(): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin'];
-  for (const dir of dirs.filter(Boolean)) {
-    const candidate = path.join(dir, 'nginx');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
+export const findNginx = () => findTool('nginx', ['/usr/sbin', '/usr/local/sbin']);
 
 /** A TCP port nobody listens on right now (nginx, unlike our host, cannot report port 0). */
 export function freePort(): Promise<number> {

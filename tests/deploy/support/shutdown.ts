@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resolveHostConfig } from '../../../host/resolveHostConfig';
+import { resolveHostConfig } from '@rusty-counter/host';
 import { loadConfig } from '../../../shared/config';
 
 export interface ShutdownTimes {

@@ -126,8 +126,14 @@ export interface LoadOptions {
 }
 
 export interface RunningLoad {
-  /** Every change sent so far, answered or not. */
+  /** Every change answered so far (or failed to connect), in the order the answers came. */
   readonly records: ChangeRecord[];
+  /**
+   * Resolves once `condition` holds for the records, checked at each new record: the way a
+   * test lines a fault up with the load at a known point (after N acknowledged changes,
+   * say) rather than after a sleep. Rejects if the load ends first.
+   */
+  until(condition: (records: ChangeRecord[]) => boolean): Promise<ChangeRecord[]>;
   /** Sends no more changes; resolves with all records once those in flight are answered. */
   stop(): Promise<ChangeRecord[]>;
   /** Resolves with all records when `next` has run out and every answer is in. */
@@ -137,6 +143,7 @@ export interface RunningLoad {
 /** Keeps `concurrency` changes in flight until `next` runs out or `stop()` is called. */
 export function startLoad(options: LoadOptions): RunningLoad {
   const records: ChangeRecord[] = [];
+  const waiters = new Set<{ condition: (r: ChangeRecord[]) => boolean; met: () => void }>();
   let sent = 0;
   let stopped = false;
   const worker = async () => {
@@ -146,18 +153,36 @@ export function startLoad(options: LoadOptions): RunningLoad {
       if (planned === undefined) return;
       sent += 1;
       records.push(await options.client.change(options.urlOf(planned.target), planned));
+      for (const waiter of waiters) if (waiter.condition(records)) waiter.met();
     }
   };
   const done = Promise.all(Array.from({ length: options.concurrency }, worker)).then(() => records);
+  const ended = done.then(() => {
+    throw new Error(`the load ended (${records.length} changes) before the awaited condition held`);
+  });
+  // Only a pending `until` cares that the load ended; nobody waiting is no failure.
+  ended.catch(() => undefined);
   return {
     records,
     done,
+    until: (condition) => {
+      if (condition(records)) return Promise.resolve(records);
+      let waiter!: { condition: typeof condition; met: () => void };
+      const met = new Promise<ChangeRecord[]>((resolve) => {
+        waiter = { condition, met: () => resolve(records) };
+        waiters.add(waiter);
+      });
+      return Promise.race([met, ended]).finally(() => waiters.delete(waiter));
+    },
     stop: () => {
       stopped = true;
       return done;
     },
   };
 }
+
+/** How many of `records` were acknowledged with a 200. */
+export const ackedCount = (records: ChangeRecord[]): number => records.filter(isAcked).length;
 
 export const sum = (values: bigint[]): bigint => values.reduce((a, b) => a + b, 0n);
 

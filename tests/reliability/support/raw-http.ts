@@ -26,6 +26,8 @@ export interface RawOptions {
   gapMs?: number;
   /** The last piece is held back until this resolves. */
   holdLastPieceUntil?: Promise<unknown>;
+  /** Called once every piece but the last has been written and the last is held back. */
+  onHoldingLastPiece?: () => void;
   /** Give up waiting for the server after this long; default 5 s. */
   timeoutMs?: number;
 }
@@ -61,6 +63,7 @@ export function rawExchange(
         for (const [i, piece] of pieces.entries()) {
           if (finished || chunks.length > 0) return;
           if (i === pieces.length - 1 && options.holdLastPieceUntil) {
+            options.onHoldingLastPiece?.();
             await options.holdLastPieceUntil;
           }
           if (!socket.write(piece)) await new Promise((drained) => socket.once('drain', drained));

@@ -1,0 +1,321 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { AppRegistry, RegisteredFunction } from '../app/app-registry';
+import type { ProgrammingModel, RpcHttpData, RpcInvocationResponse } from '../core/core-types';
+import { type CorsPolicy, corsPreflightHeaders, corsResponseHeaders } from './cors-policy';
+import { describeError } from '../utils/describe-error';
+import { fromRpcHttpResponse, type HttpAnswer } from '../converters/from-rpc-http-response';
+import type { InFlightTracker } from '../utils/in-flight-tracker';
+import { invokeFunction, invokeFunctionForOutcome } from '../invocation/invoke-function';
+import type { AppHttpProxy } from './app-http-proxy';
+import { forwardToAppProxy } from './forward-to-app-proxy';
+import { cancelBodyOnDisconnect } from './cancel-on-disconnect';
+import { randomUUID } from 'node:crypto';
+import { lingerBeforeClose } from './linger-before-close';
+import type { Logger } from '../utils/logger';
+import { readRequestBody } from './read-request-body';
+import { type HttpRoute, RouteTable } from './route-table';
+import { toRpcHttpRequest, toRpcHttpTriggerMetadata } from '../converters/to-rpc-http-request';
+
+export interface HttpFunction {
+  route: HttpRoute;
+  fn: RegisteredFunction;
+  /** The name of the function's httpTrigger binding, under which the request is passed. */
+  triggerName: string;
+}
+
+export interface HttpRequestHandlerOptions {
+  registry: AppRegistry;
+  programmingModel: ProgrammingModel;
+  functions: HttpFunction[];
+  cors: CorsPolicy | undefined;
+  logger: Logger;
+  inFlight: InFlightTracker;
+  maxBodyBytes: number;
+  /** Set when the app enabled HTTP streams: requests and answers then go through it. */
+  appProxy?: AppHttpProxy;
+  /** True once shutdown has begun: new requests are turned away and connections closed. */
+  isDraining(): boolean;
+}
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+const NO_BODY = new Uint8Array(0);
+/** How long a client that sent too large a body may go on sending (dropped) after the 413. */
+const TOO_LARGE_LINGER_MS = 2000;
+
+/**
+ * Answers HTTP requests by invoking the matching function through the programming model.
+ * Requests no function takes (unknown path, method not accepted, body too large, bad URL)
+ * are answered here with a JSON `{"error": ...}`, as are handler failures, without detail.
+ */
+export function createHttpRequestHandler(options: HttpRequestHandlerOptions): RequestListener {
+  const { registry, programmingModel, cors, logger, inFlight, maxBodyBytes } = options;
+  const table = new RouteTable(options.functions.map((httpFunction) => httpFunction.route));
+  const functionsByName = new Map(options.functions.map((f) => [f.route.functionName, f]));
+
+  const send = (req: IncomingMessage, res: ServerResponse, answer: HttpAnswer): void => {
+    const headers: OutgoingHttpHeaders = { ...corsHeadersFor(req), ...answer.headers };
+    if (options.isDraining()) headers.connection = 'close';
+    if (answer.status === 204 || answer.status === 304) {
+      delete headers['content-length'];
+      res.writeHead(answer.status, headers).end();
+    } else {
+      headers['content-length'] = answer.body.byteLength;
+      res.writeHead(answer.status, headers).end(answer.body);
+    }
+  };
+
+  const corsHeadersFor = (req: IncomingMessage): Record<string, string> | undefined => {
+    const origin = req.headers.origin;
+    return cors && origin ? corsResponseHeaders(cors, origin) : undefined;
+  };
+
+  const logHostAnswer = (req: IncomingMessage, path: string, status: number): void => {
+    if (logger.isEnabled('debug'))
+      logger.log('debug', 'host', `${req.method} ${path} -> ${status}`);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = req.method ?? 'GET';
+    if (options.isDraining()) {
+      send(
+        req,
+        res,
+        jsonError(503, 'the server is shutting down; retry shortly', { 'retry-after': '1' }),
+      );
+      return;
+    }
+
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://${req.headers.host || localAddressOf(req)}`);
+    } catch {
+      send(req, res, jsonError(400, 'the request URL or Host header is malformed'));
+      return;
+    }
+    const path = url.pathname;
+
+    if (
+      method === 'OPTIONS' &&
+      cors &&
+      req.headers.origin &&
+      req.headers['access-control-request-method']
+    ) {
+      const allowedMethods = table.allowedMethods(path);
+      if (allowedMethods.length === 0) {
+        send(req, res, jsonError(404, `no function answers ${path}`));
+      } else {
+        const preflight = corsPreflightHeaders(
+          cors,
+          req.headers.origin,
+          req.headers['access-control-request-method'],
+          req.headers['access-control-request-headers'],
+        );
+        send(req, res, {
+          status: 204,
+          headers: { allow: allowedMethods.join(', '), ...preflight },
+          body: NO_BODY,
+        });
+      }
+      logHostAnswer(req, path, res.statusCode);
+      return;
+    }
+
+    const lookup = table.lookup(method, path);
+    if (lookup.kind !== 'found') {
+      const allowedMethods = lookup.kind === 'methodNotAllowed' ? lookup.allowedMethods : [];
+      if (method === 'OPTIONS' && allowedMethods.length > 0) {
+        send(req, res, {
+          status: 204,
+          headers: { allow: allowedMethods.join(', ') },
+          body: NO_BODY,
+        });
+      } else if (allowedMethods.length > 0) {
+        // The Functions host answers 404 when the path exists but the method does not.
+        const message = `${path} does not accept ${method}; it accepts ${allowedMethods.join(', ')}`;
+        send(req, res, jsonError(404, message, { allow: allowedMethods.join(', ') }));
+      } else {
+        send(req, res, jsonError(404, `no function answers ${method} ${path}`));
+      }
+      logHostAnswer(req, path, res.statusCode);
+      return;
+    }
+
+    const httpFunction = functionsByName.get(lookup.route.functionName);
+    if (!httpFunction) throw new Error(`route without function: ${lookup.route.functionName}`);
+    const functionName = httpFunction.fn.metadata.name;
+    const started = performance.now();
+
+    if (
+      req.headers.expect?.toLowerCase() === '100-continue' &&
+      !declaresTooLarge(req, maxBodyBytes)
+    ) {
+      res.writeContinue();
+    }
+    if (options.appProxy) {
+      if (declaresTooLarge(req, maxBodyBytes)) {
+        lingerBeforeClose(req, res, TOO_LARGE_LINGER_MS);
+        send(req, res, jsonError(413, `the request body is larger than ${maxBodyBytes} bytes`));
+        logHostAnswer(req, path, 413);
+        return;
+      }
+      const status = await answerByStream(
+        options.appProxy,
+        httpFunction,
+        url,
+        lookup.params,
+        req,
+        res,
+      );
+      logger.log(
+        'information',
+        functionName,
+        `${method} ${path} -> ${status} in ${elapsed(started)} ms`,
+      );
+      return;
+    }
+
+    const bodyRead = await readRequestBody(req, maxBodyBytes);
+    if (bodyRead.kind === 'aborted') return;
+    if (bodyRead.kind === 'tooLarge') {
+      lingerBeforeClose(req, res, TOO_LARGE_LINGER_MS);
+      send(req, res, jsonError(413, `the request body is larger than ${maxBodyBytes} bytes`));
+      logHostAnswer(req, path, 413);
+      return;
+    }
+
+    let answer: HttpAnswer;
+    try {
+      const rpcRequest = toRpcHttpRequest(method, url, req.headers, lookup.params, bodyRead.body);
+      const inputData = [{ name: httpFunction.triggerName, data: { http: rpcRequest } }];
+      const response = await invokeFunction(
+        registry,
+        programmingModel,
+        httpFunction.fn,
+        inputData,
+        logger,
+      );
+      const http = httpDataOf(response);
+      answer = http ? fromRpcHttpResponse(http) : { status: 204, headers: {}, body: NO_BODY };
+    } catch (err) {
+      logger.log('error', functionName, `failed: ${describeError(err)}`);
+      answer = jsonError(500, 'internal error');
+    }
+    send(req, res, answer);
+    logger.log(
+      'information',
+      functionName,
+      `${method} ${path} -> ${answer.status} in ${elapsed(started)} ms`,
+    );
+  };
+
+  /**
+   * Streaming mode: the request goes to the library's proxy while the invocation runs; the
+   * library answers through the proxy, so the invocation's response carries no HTTP data.
+   * Resolves with the status the client got (0 if it left or the answer broke off).
+   */
+  const answerByStream = async (
+    appProxy: AppHttpProxy,
+    httpFunction: HttpFunction,
+    url: URL,
+    params: Record<string, string>,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<number> => {
+    const functionName = httpFunction.fn.metadata.name;
+    const invocationId = randomUUID();
+    const forwarding = forwardToAppProxy({
+      proxyUri: appProxy.uri,
+      invocationId,
+      req,
+      res,
+      url,
+      responseHeaders: corsHeadersFor(req),
+      maxBodyBytes,
+    });
+    const method = req.method ?? 'GET';
+    const rpcRequest = toRpcHttpRequest(method, url, req.headers, params, Buffer.alloc(0));
+    delete rpcRequest.body;
+    const invocation = invokeFunctionForOutcome(
+      registry,
+      programmingModel,
+      httpFunction.fn,
+      [{ name: httpFunction.triggerName, data: { http: rpcRequest } }],
+      logger,
+      {
+        invocationId,
+        triggerMetadata: toRpcHttpTriggerMetadata(url, req.headers, params),
+        beforeResponse: (result) => cancelBodyOnDisconnect(result, res),
+      },
+    ).then(
+      ({ result }) => {
+        // Without a result the library sends nothing through the proxy: answer 204 as without streams.
+        if ((result === undefined || result === null) && !forwarding.answered) {
+          forwarding.abort();
+          if (!res.headersSent) send(req, res, { status: 204, headers: {}, body: NO_BODY });
+        }
+      },
+      (err: unknown) => {
+        if (res.destroyed) return;
+        logger.log('error', functionName, `failed: ${describeError(err)}`);
+        forwarding.abort();
+        if (!res.headersSent) send(req, res, jsonError(500, 'internal error'));
+        else res.destroy();
+      },
+    );
+    const outcome = await forwarding.done;
+    if (outcome.kind === 'tooLarge' && !res.headersSent && !res.destroyed) {
+      send(req, res, jsonError(413, `the request body is larger than ${maxBodyBytes} bytes`));
+    } else if (outcome.kind === 'failed' && !res.headersSent && !res.destroyed) {
+      logger.log(
+        'error',
+        functionName,
+        `forwarding to the app failed: ${describeError(outcome.error)}`,
+      );
+      send(req, res, jsonError(500, 'internal error'));
+    }
+    await invocation;
+    return res.destroyed && !res.writableFinished ? 0 : res.statusCode;
+  };
+
+  return (req, res) => {
+    res.once('close', inFlight.begin());
+    handle(req, res).catch((err: unknown) => {
+      logger.log(
+        'error',
+        'host',
+        `answering ${req.method} ${req.url} failed: ${describeError(err)}`,
+      );
+      if (!res.headersSent) send(req, res, jsonError(500, 'internal error'));
+      else res.destroy();
+    });
+  };
+}
+
+function httpDataOf(response: RpcInvocationResponse): RpcHttpData | undefined {
+  if (response.returnValue?.http) return response.returnValue.http;
+  return response.outputData?.find((output) => output.data?.http)?.data?.http ?? undefined;
+}
+
+/** The address the client connected to, for building the URL of an HTTP/1.0 request without Host. */
+function localAddressOf(req: IncomingMessage): string {
+  const { localAddress = '127.0.0.1', localPort } = req.socket;
+  return `${localAddress.includes(':') ? `[${localAddress}]` : localAddress}:${localPort}`;
+}
+
+function declaresTooLarge(req: IncomingMessage, maxBodyBytes: number): boolean {
+  return Number(req.headers['content-length'] ?? 0) > maxBodyBytes;
+}
+
+function jsonError(status: number, message: string, headers: OutgoingHttpHeaders = {}): HttpAnswer {
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: Buffer.from(JSON.stringify({ error: message })),
+  };
+}
+
+function elapsed(started: number): string {
+  return (performance.now() - started).toFixed(1);
+}

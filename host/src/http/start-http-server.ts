@@ -1,0 +1,94 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { HostStartupError } from '../utils/host-startup-error';
+import { refusalForClientError, refuseOnSocket } from './refuse-on-socket';
+
+/**
+ * Timeouts for client connections. Headers must arrive within 15 s and a whole request
+ * within 30 s, so slow or stalled clients are cut off; each holds only its own socket, so it
+ * never delays anyone else. Idle keep-alive connections stay open 65 s, longer than the
+ * 60 s idle timeout of common reverse proxies (nginx upstream keepalive, cloud load
+ * balancers), so a proxy never reuses a connection the host is closing.
+ */
+const CONNECTION_TIMEOUTS = {
+  headersTimeoutMs: 15_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 65_000,
+  checkIntervalMs: 1_000,
+} as const;
+
+export interface ListeningServer {
+  server: Server;
+  /** The port actually bound (differs from the one asked for when that was 0). */
+  port: number;
+}
+
+export function startHttpServer(
+  host: string,
+  port: number,
+  onRequest: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<ListeningServer> {
+  const server = createServer({
+    headersTimeout: CONNECTION_TIMEOUTS.headersTimeoutMs,
+    requestTimeout: CONNECTION_TIMEOUTS.requestTimeoutMs,
+    keepAliveTimeout: CONNECTION_TIMEOUTS.keepAliveTimeoutMs,
+    connectionsCheckingInterval: CONNECTION_TIMEOUTS.checkIntervalMs,
+  });
+  const responses = new WeakMap<Duplex, ServerResponse>();
+  const track = (req: IncomingMessage, res: ServerResponse) => {
+    responses.set(req.socket, res);
+    onRequest(req, res);
+  };
+  server.on('request', track);
+  // Answering `Expect: 100-continue` is left to the handler, which refuses oversized bodies first.
+  server.on('checkContinue', track);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // As Node itself does: never write into a response already under way on this connection.
+    const res = responses.get(socket);
+    if (err.code === 'ECONNRESET' || (res && res.headersSent && !res.writableFinished)) {
+      socket.destroy();
+    } else {
+      refuseOnSocket(socket, refusalForClientError(err.code));
+    }
+  });
+  // No function is a proxy; without this listener Node drops CONNECT without an answer.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
+    refuseOnSocket(socket, {
+      status: 405,
+      message: 'CONNECT is not supported: this server answers the counter API, it is no proxy',
+    }),
+  );
+
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.close();
+      if (err.code === 'EADDRINUSE') {
+        reject(
+          new HostStartupError(
+            `port ${port} on ${host} is already in use; stop the other process or set PORT to a free port`,
+          ),
+        );
+      } else if (err.code === 'EACCES') {
+        reject(
+          new HostStartupError(
+            `no permission to listen on ${host}:${port}; choose a PORT above 1023`,
+          ),
+        );
+      } else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') {
+        reject(
+          new HostStartupError(
+            `cannot listen on ${host}: the address is not available here; set HOST to 127.0.0.1 or 0.0.0.0`,
+          ),
+        );
+      } else {
+        reject(new HostStartupError(`cannot listen on ${host}:${port}: ${err.message}`));
+      }
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve({ server, port: (server.address() as AddressInfo).port });
+    });
+  });
+}

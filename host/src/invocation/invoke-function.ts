@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import type { AppRegistry, RegisteredFunction } from '../app/app-registry';
+import type {
+  CoreInvocationContext,
+  HookData,
+  InvocationState,
+  LogHookContext,
+  PostInvocationContext,
+  PreInvocationContext,
+  ProgrammingModel,
+  RpcInvocationResponse,
+  RpcLogCategory,
+  RpcLogLevel,
+  RpcParameterBinding,
+  RpcTypedData,
+} from '../core/core-types';
+import type { Logger } from '../utils/logger';
+import { hookContext, runHooks } from './run-hooks';
+
+export interface InvocationRequest {
+  /** Set by the caller when something else must be paired with the invocation (HTTP streams). */
+  invocationId?: string;
+  /** What the Functions host sends next to the inputs, e.g. an HTTP request's headers and route parameters. */
+  triggerMetadata?: Record<string, RpcTypedData>;
+  /** Sees what the handler returned before the programming model turns it into the response. */
+  beforeResponse?(result: unknown): void;
+}
+
+export interface InvocationOutcome {
+  response: RpcInvocationResponse;
+  /** What the handler returned (after the post-invocation hooks). */
+  result: unknown;
+}
+
+/**
+ * Runs one invocation the way the Node.js worker's InvocationHandler does: the programming
+ * model (the app's own `@azure/functions`) turns the RPC inputs into handler arguments,
+ * calls the handler between the pre- and post-invocation hooks, and converts the result
+ * back into an RPC response. A handler's error is rethrown after the post-invocation hooks.
+ */
+export async function invokeFunction(
+  registry: AppRegistry,
+  programmingModel: ProgrammingModel,
+  fn: RegisteredFunction,
+  inputData: RpcParameterBinding[],
+  logger: Logger,
+  request: InvocationRequest = {},
+): Promise<RpcInvocationResponse> {
+  return (
+    await invokeFunctionForOutcome(registry, programmingModel, fn, inputData, logger, request)
+  ).response;
+}
+
+/** {@link invokeFunction}, also giving what the handler returned. */
+export async function invokeFunctionForOutcome(
+  registry: AppRegistry,
+  programmingModel: ProgrammingModel,
+  fn: RegisteredFunction,
+  inputData: RpcParameterBinding[],
+  logger: Logger,
+  request: InvocationRequest = {},
+): Promise<InvocationOutcome> {
+  const invocationId = request.invocationId ?? randomUUID();
+  const functionName = fn.metadata.name;
+  // Set once the programming model has built the context; log hooks receive it.
+  const invocation: { context?: unknown } = {};
+  const coreContext: CoreInvocationContext = {
+    invocationId,
+    request: {
+      invocationId,
+      functionId: functionName,
+      inputData,
+      triggerMetadata: request.triggerMetadata ?? {},
+    },
+    metadata: fn.metadata,
+    state: undefined,
+    log(level, category, message) {
+      logInvocation(registry, logger, functionName, invocation.context, level, category, message);
+    },
+  };
+  const inState = async <T>(state: InvocationState, work: () => Promise<T>): Promise<T> => {
+    coreContext.state = state;
+    try {
+      return await work();
+    } finally {
+      coreContext.state = undefined;
+    }
+  };
+
+  const model = await programmingModel.getInvocationModel(coreContext);
+  const { context, inputs: initialInputs } = await model.getArguments();
+  invocation.context = context;
+  const hookData: HookData = {};
+
+  const pre: PreInvocationContext = hookContext(registry, hookData, {
+    get invocationContext() {
+      return context;
+    },
+    inputs: initialInputs,
+    functionCallback: fn.callback,
+  });
+  await inState('preInvocationHooks', () => runHooks(registry, 'preInvocation', pre));
+
+  const post: PostInvocationContext = hookContext(registry, hookData, {
+    get invocationContext() {
+      return context;
+    },
+    inputs: pre.inputs,
+    result: null as unknown,
+    error: null as unknown,
+  });
+  try {
+    post.result = await inState('invocation', () =>
+      model.invokeFunction(context, pre.inputs, pre.functionCallback),
+    );
+  } catch (err) {
+    post.error = err;
+  }
+  await inState('postInvocationHooks', () => runHooks(registry, 'postInvocation', post));
+
+  if (post.error !== null && post.error !== undefined) throw post.error;
+  request.beforeResponse?.(post.result);
+  return { response: await model.getResponse(context, post.result), result: post.result };
+}
+
+function logInvocation(
+  registry: AppRegistry,
+  logger: Logger,
+  functionName: string,
+  invocationContext: unknown,
+  level: RpcLogLevel,
+  category: RpcLogCategory,
+  message: string,
+): void {
+  const logHooks = registry.hooks('log');
+  if (logHooks.length === 0 || category !== 'user') {
+    logger.log(level, category === 'user' ? functionName : `${functionName}:system`, message);
+    return;
+  }
+  // Log hooks may rewrite the level and message of the app's own log lines.
+  const context: LogHookContext = hookContext(
+    registry,
+    {},
+    {
+      invocationContext,
+      category,
+      level,
+      message,
+    },
+  );
+  for (const hook of logHooks) hook(context);
+  logger.log(context.level, functionName, context.message);
+}

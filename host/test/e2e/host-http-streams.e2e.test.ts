@@ -1,0 +1,165 @@
+import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
+import { once } from 'node:events';
+import path from 'node:path';
+import { type ReadyServer, request, startHostProcess } from '../../src';
+
+// An app that calls app.setup({ enableHttpStream: true }), as Microsoft's quickstart does.
+const streamApp = path.join(__dirname, '../fixtures/stream-app');
+
+let host: ReadyServer;
+
+beforeAll(async () => {
+  host = await startHostProcess({
+    appRoot: streamApp,
+    env: { LOG_LEVEL: undefined, FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: undefined },
+  });
+});
+
+afterAll(async () => {
+  await host?.stop();
+});
+
+/** Opens a request and resolves with the response as soon as its headers arrive. */
+function open(
+  pathAndQuery: string,
+  options: { method?: string; headers?: Record<string, string> } = {},
+): { req: ClientRequest; response: Promise<IncomingMessage> } {
+  const req = httpRequest(`${host.url}${pathAndQuery}`, { ...options, agent: false });
+  const response = once(req, 'response').then(([res]) => res as IncomingMessage);
+  return { req, response };
+}
+
+/**
+ * Reads from `res` until `text` has arrived and returns what arrived since the last call,
+ * leaving the response open for further reads.
+ */
+function reader(res: IncomingMessage): (text: string) => Promise<string> {
+  let received = '';
+  let ended = false;
+  let notify = (): void => undefined;
+  res.on('data', (chunk: Buffer) => {
+    received += String(chunk);
+    notify();
+  });
+  res.on('close', () => {
+    ended = true;
+    notify();
+  });
+  return async (text) => {
+    while (!received.includes(text)) {
+      if (ended)
+        throw new Error(
+          `the response ended before "${text}" arrived; got ${JSON.stringify(received)}`,
+        );
+      await new Promise<void>((resolve) => (notify = resolve));
+    }
+    const upToText = received.slice(0, received.indexOf(text) + text.length);
+    received = received.slice(upToText.length);
+    return upToText;
+  };
+}
+
+describe('HTTP streams (app.setup({ enableHttpStream: true }))', () => {
+  it('starts the app and says streams are on', () => {
+    expect(host.logs()).toContain('HTTP streams are enabled');
+  });
+
+  it('delivers the events of an endless response as they are written', async () => {
+    const { req, response } = open('/api/ticks');
+    req.end();
+    const res = await response;
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    expect(res.headers['x-ms-invocation-id']).toBeUndefined();
+    // The stream never ends, so these events can only have come while it was open.
+    expect(await reader(res)('data: 2\n\n')).toMatch(/^data: 0\n\ndata: 1\n\ndata: 2\n\n/);
+    res.destroy();
+  });
+
+  it("cancels the handler's stream when its client disconnects", async () => {
+    const before = (await request(`${host.url}/api/ticks/cancelled`)).json() as {
+      cancelled: number;
+    };
+    const { req, response } = open('/api/ticks');
+    req.end();
+    const res = await response;
+    await reader(res)('data: 0');
+    res.destroy();
+    let cancelled = before.cancelled;
+    while (cancelled === before.cancelled) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      cancelled = (
+        (await request(`${host.url}/api/ticks/cancelled`)).json() as { cancelled: number }
+      ).cancelled;
+    }
+    expect(cancelled).toBe(before.cancelled + 1);
+  });
+
+  it('streams a request body to the handler and its answer back while the client still sends', async () => {
+    const { req, response } = open('/api/echo', { method: 'POST' });
+    req.write('first part;');
+    const readUntil = reader(await response);
+    // The echo of the first part arrives before the second is sent: neither side waits for the whole body.
+    expect(await readUntil('first part;')).toBe('first part;');
+    req.end('second part');
+    expect(await readUntil('second part')).toBe('second part');
+  });
+
+  it('hands a 50 MB request body to the handler as a stream', async () => {
+    const { req, response } = open('/api/count', { method: 'POST' });
+    const chunk = Buffer.alloc(1024 * 1024, 'x');
+    for (let i = 0; i < 50; i++) {
+      if (!req.write(chunk)) await once(req, 'drain');
+    }
+    req.end();
+    const res = await response;
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(await reader(res)('}'))).toEqual({ bytes: 50 * 1024 * 1024 });
+  });
+
+  it('gives a bodiless GET no body, with its URL, route parameter, query, headers and cookies', async () => {
+    const reply = await request(`${host.url}/api/describe/ada?x=1&y=2`, {
+      headers: { 'x-test': 'yes' },
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.json()).toEqual({
+      method: 'GET',
+      url: `${host.url}/api/describe/ada?x=1&y=2`,
+      name: 'ada',
+      query: { x: '1', y: '2' },
+      header: 'yes',
+      hasBody: false,
+    });
+    expect(reply.headers['set-cookie']).toEqual(['seen=1; Path=/']);
+  });
+
+  it('answers 204 when the handler returns nothing, and 500 without detail when it throws', async () => {
+    const nothing = await request(`${host.url}/api/nothing`);
+    expect(nothing.status).toBe(204);
+    const fails = await request(`${host.url}/api/fails`);
+    expect(fails.status).toBe(500);
+    expect(fails.json()).toEqual({ error: 'internal error' });
+    expect(fails.text).not.toContain('handler failed');
+  });
+
+  it('refuses a body over FUNCTIONS_REQUEST_BODY_SIZE_LIMIT with 413', async () => {
+    const small = await startHostProcess({
+      appRoot: streamApp,
+      env: { LOG_LEVEL: undefined, FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '10' },
+    });
+    try {
+      const reply = await request(`${small.url}/api/count`, {
+        method: 'POST',
+        body: 'x'.repeat(11),
+      });
+      expect(reply.status).toBe(413);
+      const fits = await request(`${small.url}/api/count`, {
+        method: 'POST',
+        body: 'x'.repeat(10),
+      });
+      expect(fits.json()).toEqual({ bytes: 10 });
+    } finally {
+      await small.stop();
+    }
+  });
+});
