@@ -95,7 +95,7 @@ describe('GET /watch/{name?} across two hosts on one directory', () => {
     expect((await request(`${watching.url}/watch`, { method: 'POST' })).status).toBe(404);
   });
 
-  it('serves 1,000 watchers and answers the 1,001st 503 with Retry-After', async () => {
+  it('serves 1,000 watchers, answers the 1,001st 503 with Retry-After, and takes one again when one leaves', async () => {
     const opened = await Promise.all(
       Array.from({ length: 1000 }, (_, i) => watch(watching, `/watch/cap-${i % 10}`)),
     );
@@ -106,6 +106,15 @@ describe('GET /watch/{name?} across two hosts on one directory', () => {
     expectConformant('GET', `${watching.url}/watch/cap-0`, refused);
     // The other host has its own allowance.
     expect((await watch(changing, '/watch/cap-0')).status).toBe(200);
+    // The offline host cancels the stream of a client that leaves, which frees its watcher
+    // (the library alone never would: there the stream's one-minute lifetime does).
+    opened[0].close();
+    let again: OpenedStream | undefined;
+    for (let tries = 0; tries < 50 && again?.status !== 200; tries++) {
+      if (again !== undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+      again = await watch(watching, '/watch/cap-0');
+    }
+    expect(again?.status).toBe(200);
   }, 60_000);
 });
 
