@@ -30,14 +30,27 @@ const env = { COUNTER_DATA_DIR: dataDir, BACKUP_SCHEDULE: '0 0 0 1 1 *', LOG_LEV
 const rssKiB = (pid) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 
-/** Opens a stream; `onValue` gets each value as text. Resolves once the answer is 200. */
-function watch(url, onValue = () => {}) {
+/**
+ * Opens a stream; `onValue` gets each value. Resolves once the answer is 200, with a function
+ * that closes it. With `reconnect`, a stream that ends (after its minute) is opened again at
+ * once, as EventSource does.
+ */
+function watch(url, onValue = () => {}, reconnect = false) {
   return new Promise((resolve, reject) => {
+    let closed = false;
     const req = request(url, { agent: false }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`${url}: ${res.statusCode}`));
       const parser = createParser({ onEvent: (event) => onValue(JSON.parse(event.data).value) });
       res.setEncoding('utf8').on('data', (chunk) => parser.feed(chunk));
-      resolve(() => res.destroy());
+      let next;
+      res.on('end', () => {
+        if (reconnect && !closed) next = watch(url, onValue, true);
+      });
+      resolve(() => {
+        closed = true;
+        res.destroy();
+        next?.then((close) => close());
+      });
     });
     req.on('error', reject).end();
   });
@@ -87,7 +100,7 @@ try {
   );
 
   let waiting;
-  const stop = await watch(`${watching.url}/watch/latency`, (value) => waiting?.(value));
+  const stop = await watch(`${watching.url}/watch/latency`, (value) => waiting?.(value), true);
   const delays = [];
   for (let i = 1; i <= changeCount; i++) {
     await sleep(Math.random() * 250);
