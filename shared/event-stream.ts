@@ -50,6 +50,8 @@ export function eventStream(
             controller.close();
             return;
           }
+          // A wait cut short by the end of the stream ends it, with no heartbeat first.
+          const lastWait = left <= timing.heartbeatMs;
           const value = await watcher.next(started ? Math.min(timing.heartbeatMs, left) : 0);
           if (!started) {
             // The hub gave the watcher the current value before the stream was made.
@@ -66,7 +68,7 @@ export function eventStream(
             controller.enqueue(encoder.encode(encode({ data: valueData(value) })));
             return;
           }
-          if (!watcher.isClosed && Date.now() < endsAt) {
+          if (!watcher.isClosed && !lastWait) {
             controller.enqueue(encoder.encode(encodeComment('heartbeat')));
             return;
           }

@@ -17,7 +17,7 @@ afterEach(() => {
 });
 
 /** A process's counters and hub wired as shared/services wires them, counting file reads. */
-function process_(options: { pollIntervalMs?: number; maxWatchers?: number } = {}) {
+function startProcess(options: { pollIntervalMs?: number; maxWatchers?: number } = {}) {
   const counters = new Counters({
     dataDir: dir,
     maxNamed: 100,
@@ -54,20 +54,20 @@ async function valuesUntil(watcher: Watcher, last: bigint): Promise<bigint[]> {
 
 describe('WatchHub', () => {
   it('gives a new watcher the current value first', async () => {
-    const { counters, hub } = process_();
+    const { counters, hub } = startProcess();
     await counters.add('visits', 41n);
     const watcher = await hub.watch('visits');
     expect(await watcher.next(0)).toBe(41n);
   });
 
   it('reads a never-changed name as 0 and creates nothing', async () => {
-    const { hub } = process_();
+    const { hub } = startProcess();
     expect(await (await hub.watch('fresh')).next(0)).toBe(0n);
     expect(await new Counters({ dataDir: dir, maxNamed: 1 }).read('fresh')).toBe(0n);
   });
 
   it('hears every change of its own process at once, in order, each once', async () => {
-    const { counters, hub } = process_();
+    const { counters, hub } = startProcess();
     const watcher = await hub.watch(undefined);
     expect(await watcher.next(0)).toBe(0n);
     const seen: bigint[] = [];
@@ -80,8 +80,8 @@ describe('WatchHub', () => {
   });
 
   it('finds the changes of another process by reading the file while someone watches', async () => {
-    const watching = process_({ pollIntervalMs: 50 });
-    const other = process_();
+    const watching = startProcess({ pollIntervalMs: 50 });
+    const other = startProcess();
     const watcher = await watching.hub.watch('shared');
     expect(await watcher.next(0)).toBe(0n);
     await other.counters.add('shared', 5n);
@@ -91,7 +91,7 @@ describe('WatchHub', () => {
   });
 
   it('reads nothing for a counter no one watches, and stops reading when the last watcher leaves', async () => {
-    const { hub, reads } = process_({ pollIntervalMs: 20 });
+    const { hub, reads } = startProcess({ pollIntervalMs: 20 });
     await sleep(100);
     expect(reads).toEqual([]);
     const first = await hub.watch('a');
@@ -109,7 +109,7 @@ describe('WatchHub', () => {
   });
 
   it('keeps only the latest value for a watcher that does not take them (coalescing)', async () => {
-    const { counters, hub } = process_();
+    const { counters, hub } = startProcess();
     const slow = await hub.watch(undefined);
     const fast = await hub.watch(undefined);
     expect(await slow.next(0)).toBe(0n);
@@ -125,7 +125,7 @@ describe('WatchHub', () => {
   });
 
   it('refuses the watcher beyond maxWatchers with a 503 kind, and takes one again when one leaves', async () => {
-    const { hub } = process_({ maxWatchers: 3 });
+    const { hub } = startProcess({ maxWatchers: 3 });
     const watchers = [await hub.watch(undefined), await hub.watch('a'), await hub.watch('b')];
     await expect(hub.watch('c')).rejects.toMatchObject({ kind: 'tooManyWatchers' });
     expect(hub.size).toBe(3);
@@ -146,7 +146,7 @@ describe('WatchHub', () => {
   });
 
   it('wakes a waiting watcher with nothing when it is closed', async () => {
-    const { hub } = process_();
+    const { hub } = startProcess();
     const watcher = await hub.watch(undefined);
     await watcher.next(0);
     const waiting = watcher.next(10_000);
