@@ -18,6 +18,7 @@ COPY tsconfig.json host.json ./
 COPY functions ./functions
 COPY shared ./shared
 COPY host ./host
+COPY public ./public
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 
@@ -34,6 +35,7 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/host.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/public ./public
 COPY --from=build /app/host/package.json ./host/
 COPY --from=build /app/host/dist ./host/dist
 COPY scripts/healthcheck.mjs /usr/local/lib/rusty-counter/healthcheck.mjs
@@ -62,6 +64,7 @@ COPY --from=build /app/package.json /app/host.json /home/site/wwwroot/
 COPY --from=build /app/node_modules /home/site/wwwroot/node_modules
 COPY --from=build /app/dist/functions /home/site/wwwroot/dist/functions
 COPY --from=build /app/dist/shared /home/site/wwwroot/dist/shared
+COPY --from=build /app/public /home/site/wwwroot/public
 COPY scripts/healthcheck.mjs /usr/local/lib/rusty-counter/healthcheck.mjs
 RUN mkdir -p /app/local_dir /app/config
 EXPOSE 8000

@@ -6,7 +6,16 @@ module.exports = {
       displayName: 'app',
       testEnvironment: 'node',
       roots: ['<rootDir>/tests'],
-      transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] },
+      transform: {
+        '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }],
+        // badge-maker ships only ES modules; Node loads them with require(esm), which Jest's
+        // own module loader supports only from Node 24.9, so its files are compiled to CommonJS.
+        '/node_modules/badge-maker/.+\\.js$': [
+          'ts-jest',
+          { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' } },
+        ],
+      },
+      transformIgnorePatterns: ['/node_modules/(?!badge-maker/)'],
       // Tests use the host's test helpers from its source, as tsconfig.test.json types them.
       moduleNameMapper: { '^@rusty-counter/host$': '<rootDir>/host/src/index.ts' },
       setupFiles: ['<rootDir>/tests/support/quiet-test-mode.ts'],

@@ -18,6 +18,10 @@ export interface CounterConfig {
   adminKey?: string;
   /** How many named counters may exist; 0 turns named counters off. */
   maxNamed: number;
+  /** How many `GET /watch` streams this process serves at once; beyond it, 503. */
+  maxWatchers: number;
+  /** Whether `GET /badge?hit=1` may count a hit (a GET that changes state, so opt-in). */
+  publicHits: boolean;
 }
 
 /** Raised for a setting that cannot be used; the message names the setting and the fix. */
@@ -73,6 +77,12 @@ export function loadConfig(env: Env = process.env, appRoot = findAppRoot()): Cou
       min: 0,
       unit: 'counters',
     }),
+    maxWatchers: parseWholeNumber(
+      'COUNTER_MAX_WATCHERS',
+      setting('COUNTER_MAX_WATCHERS') ?? '1000',
+      { min: 0, unit: 'watchers' },
+    ),
+    publicHits: parseBoolean('COUNTER_PUBLIC_HITS', setting('COUNTER_PUBLIC_HITS') ?? 'false'),
   };
 }
 

@@ -18,6 +18,8 @@ export interface CountersOptions {
   groupCommit?: boolean;
   lockTimeoutMs?: number;
   warn?: Warn;
+  /** Called after each change is durable, with the counter's name; watchers hang on it. */
+  onChange?: (name: string | undefined) => void;
 }
 
 export interface BackupRun {
@@ -100,14 +102,20 @@ export class Counters {
     name: string | undefined,
     apply: (store: CounterStore) => Promise<bigint>,
   ): Promise<bigint> {
-    if (name === undefined) return apply(this.defaultCounter);
+    if (name === undefined) {
+      const value = await apply(this.defaultCounter);
+      this.options.onChange?.(name);
+      return value;
+    }
     let store = this.stores.get(name);
     if (store === undefined) {
       store = this.newStore(name);
       this.stores.set(name, store);
     }
     try {
-      return await apply(store);
+      const value = await apply(store);
+      this.options.onChange?.(name);
+      return value;
     } catch (err) {
       // A change refused before the counter existed (the cap, a full disk) leaves no entry.
       if (!store.hasDirectory && this.stores.get(name) === store) this.stores.delete(name);

@@ -6,10 +6,12 @@ export type CounterErrorKind =
   | 'badRequest'
   | 'unauthorized'
   | 'forbidden'
+  | 'notFound'
   | 'payloadTooLarge'
   | 'unsupportedMediaType'
   | 'overflow'
   | 'tooManyCounters'
+  | 'tooManyWatchers'
   | 'storageUnavailable';
 
 export class CounterError extends Error {

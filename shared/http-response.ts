@@ -1,3 +1,4 @@
+import type { ReadableStream } from 'node:stream/web';
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 import { CounterError, type CounterErrorKind } from './errors';
 
@@ -5,10 +6,12 @@ const STATUS: Record<CounterErrorKind, number> = {
   badRequest: 400,
   unauthorized: 401,
   forbidden: 403,
+  notFound: 404,
   payloadTooLarge: 413,
   unsupportedMediaType: 415,
   overflow: 409,
   tooManyCounters: 507,
+  tooManyWatchers: 503,
   storageUnavailable: 503,
 };
 
@@ -21,6 +24,27 @@ export const valueResponse = (value: bigint): HttpResponseInit => ({
   status: 200,
   headers: JSON_HEADERS,
   body: `{"value":${value.toString()}}`,
+});
+
+/** An SVG image that browsers and README renderers must fetch again at every view. */
+export const svgResponse = (svg: string): HttpResponseInit => ({
+  status: 200,
+  headers: { 'Content-Type': 'image/svg+xml; charset=utf-8', 'Cache-Control': 'no-cache' },
+  body: svg,
+});
+
+/**
+ * A Server-Sent Events stream. Proxies such as nginx buffer responses unless told not to,
+ * which would hold every event back until the buffer fills.
+ */
+export const eventStreamResponse = (body: ReadableStream<Uint8Array>): HttpResponseInit => ({
+  status: 200,
+  headers: {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'X-Accel-Buffering': 'no',
+  },
+  body,
 });
 
 export const jsonResponse = (status: number, body: object): HttpResponseInit => ({

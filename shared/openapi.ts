@@ -1,3 +1,9 @@
+import {
+  BADGE_COLOR_NAMES,
+  BADGE_HEX_COLOR_PATTERN,
+  BADGE_LABEL_MAX_LENGTH,
+  BADGE_STYLES,
+} from './badge';
 import { NAME_MAX_LENGTH, NAME_PATTERN, NAME_RULE, RESERVED_NAMES } from './counter-name';
 import { RETRY_AFTER_SECONDS } from './http-response';
 import { MAX_BODY_BYTES } from './step';
@@ -147,6 +153,72 @@ export const openApiDocument: JsonObject = {
         ...(named ? { '507': ref('responses', 'TooManyCounters') } : {}),
       },
     })),
+    ...withAndWithoutName('watch', 'get', (named) => ({
+      operationId: named ? 'watchNamed' : 'watch',
+      summary: `Streams ${counterNoun(named)} live (Server-Sent Events)`,
+      description:
+        'The first event holds the current value; then one event follows each change, made by this process at once and by other processes or replicas sharing the data directory within a second. Each event\'s data is {"value": N}. A slow client may miss intermediate values, never the latest. A ": heartbeat" comment comes every 15 seconds of quiet; the stream ends after a minute (EventSource reconnects by itself and gets the current value first). At most COUNTER_MAX_WATCHERS streams per process.',
+      tags: ['counters'],
+      security: [NO_KEY, key('readKey'), key('writeKey')],
+      responses: {
+        '200': {
+          description: 'An endless text/event-stream of values.',
+          content: {
+            'text/event-stream': {
+              schema: { type: 'string' },
+              example: 'retry: 500\ndata: {"value":42}\n\ndata: {"value":43}\n\n: heartbeat\n\n',
+            },
+          },
+        },
+        ...(named ? { '400': error('The name breaks the naming rule.') } : {}),
+        '401': ref('responses', 'Unauthorized'),
+        '503': {
+          description:
+            'COUNTER_MAX_WATCHERS streams are open in this process already, or storage is unavailable.',
+          headers: { 'Retry-After': ref('headers', 'RetryAfter') },
+          content: { 'application/json': { schema: ref('schemas', 'Error') } },
+        },
+      },
+    })),
+    ...withAndWithoutName('badge', 'get', (named) => ({
+      operationId: named ? 'badgeNamed' : 'badge',
+      summary: `Draws ${counterNoun(named)} as a shields-style SVG badge`,
+      description:
+        'Drawn by badge-maker, the library of shields.io. With COUNTER_PUBLIC_HITS=true, ?hit=1 adds 1 first and needs no key (a visitor counter for a README); otherwise ?hit answers 403.',
+      tags: ['counters'],
+      security: [NO_KEY, key('readKey'), key('writeKey')],
+      parameters: ['BadgeLabel', 'BadgeColor', 'BadgeStyle', 'Hit'].map((name) =>
+        ref('parameters', name),
+      ),
+      responses: {
+        '200': {
+          description: 'The badge; Cache-Control: no-cache, so every view shows the current value.',
+          content: { 'image/svg+xml': { schema: { type: 'string' } } },
+        },
+        '400': error('A bad label, color, style, hit or name; nothing counted.'),
+        '401': ref('responses', 'Unauthorized'),
+        '403': error('?hit was given but COUNTER_PUBLIC_HITS is not true; nothing counted.'),
+        '409': error('A hit would leave the signed 64-bit range; nothing counted.'),
+        '503': ref('responses', 'StorageUnavailable'),
+        ...(named ? { '507': ref('responses', 'TooManyCounters') } : {}),
+      },
+    })),
+    '/': {
+      get: {
+        operationId: 'page',
+        summary: 'A page that shows a counter live, with buttons to change it',
+        description:
+          'Plain HTML with a few lines of script: it watches /watch/{name} and calls /increment and /decrement; it asks for a key when the API needs one.',
+        tags: ['operations'],
+        security: [NO_KEY],
+        responses: {
+          '200': {
+            description: 'The page.',
+            content: { 'text/html': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
     '/health': {
       get: {
         operationId: 'health',
@@ -206,6 +278,39 @@ export const openApiDocument: JsonObject = {
         required: true,
         description: `The counter's name, case-insensitive (folded to lower case): ${NAME_RULE}; the device names ${RESERVED_NAMES.join(', ')} are refused.`,
         schema: ref('schemas', 'CounterName'),
+      },
+      BadgeLabel: {
+        name: 'label',
+        in: 'query',
+        required: false,
+        description: `The left-hand text; default: the counter's name, or "counter". At most ${BADGE_LABEL_MAX_LENGTH} characters.`,
+        schema: { type: 'string', maxLength: BADGE_LABEL_MAX_LENGTH },
+      },
+      BadgeColor: {
+        name: 'color',
+        in: 'query',
+        required: false,
+        description: 'The colour of the value: a badge-maker name or a hex colour; default blue.',
+        schema: {
+          anyOf: [
+            { enum: [...BADGE_COLOR_NAMES] },
+            { type: 'string', pattern: BADGE_HEX_COLOR_PATTERN },
+          ],
+        },
+      },
+      BadgeStyle: {
+        name: 'style',
+        in: 'query',
+        required: false,
+        description: 'The badge style; default flat.',
+        schema: { enum: [...BADGE_STYLES] },
+      },
+      Hit: {
+        name: 'hit',
+        in: 'query',
+        required: false,
+        description: 'Count a visit (add 1) before drawing; only with COUNTER_PUBLIC_HITS=true.',
+        schema: { const: '1' },
       },
       By: {
         name: 'by',

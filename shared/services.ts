@@ -2,9 +2,11 @@ import type { InvocationContext } from '@azure/functions';
 import { loadConfig, type CounterConfig } from './config';
 import { Counters } from './counters';
 import type { Warn } from './store';
+import { WatchHub } from './watch-hub';
 
 let config: CounterConfig | undefined;
 let counters: Counters | undefined;
+let watchHub: WatchHub | undefined;
 
 /** Settings, read once per process (they come from the environment, fixed at start). */
 export const getConfig = (): CounterConfig => (config ??= loadConfig());
@@ -16,6 +18,15 @@ export const getCounters = (): Counters =>
     maxNamed: getConfig().maxNamed,
     groupCommit: getConfig().groupCommit,
     lockTimeoutMs: getConfig().lockTimeoutMs,
+    onChange: (name) => watchHub?.changed(name),
+  }));
+
+/** The watchers of this process (`GET /watch`), told of every change it makes. */
+export const getWatchHub = (): WatchHub =>
+  (watchHub ??= new WatchHub({
+    read: (name) => getCounters().read(name),
+    maxWatchers: getConfig().maxWatchers,
+    warn: (message) => console.warn(message),
   }));
 
 /** Healing warnings go to the log of the invocation that triggered them. */
@@ -26,6 +37,8 @@ export const warnTo =
 
 /** For tests that change the environment between cases. */
 export function resetServices(): void {
+  watchHub?.closeAll();
   config = undefined;
   counters = undefined;
+  watchHub = undefined;
 }

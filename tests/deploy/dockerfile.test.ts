@@ -129,6 +129,7 @@ describe('.dockerignore', () => {
     'host.json',
     'functions/get.ts',
     'shared/store.ts',
+    'public/index.html',
     'host/src/main.ts',
   ])('sends %s to the build', (file) => {
     expect(included(file)).toBe(true);
@@ -196,7 +197,7 @@ describe('functions stage (the default target)', () => {
           : [destination];
       });
     expect(copied.sort()).toEqual(
-      ['package.json', 'host.json', 'node_modules', 'dist/functions', 'dist/shared']
+      ['package.json', 'host.json', 'node_modules', 'dist/functions', 'dist/shared', 'public']
         .map((entry) => `/home/site/wwwroot/${entry}`)
         .sort(),
     );
@@ -239,6 +240,7 @@ describe('standalone stage', () => {
       '/app/host/package.json',
       '/app/node_modules',
       '/app/package.json',
+      '/app/public',
     ]);
   });
 });

@@ -38,7 +38,7 @@ describe('npm run package', () => {
 
   it('holds package.json, host.json, dist and node_modules at the top, as the Functions host expects', () => {
     expect(new Set(names.map((name) => name.split('/')[0]))).toEqual(
-      new Set(['package.json', 'host.json', 'dist', 'node_modules']),
+      new Set(['package.json', 'host.json', 'dist', 'node_modules', 'public']),
     );
     expect(new Set(under('dist/').map((name) => name.split('/')[1]))).toEqual(
       new Set(['functions', 'shared']),
@@ -49,12 +49,15 @@ describe('npm run package', () => {
     const functions = under('dist/functions/').map((name) => path.basename(name));
     expect(functions.sort()).toEqual([
       'backup.js',
+      'badge.js',
       'decrement.js',
       'get.js',
       'health.js',
       'increment.js',
       'openapi.js',
+      'page.js',
       'set.js',
+      'watch.js',
     ]);
     const main = (JSON.parse(Buffer.from(files['package.json']).toString()) as { main: string })
       .main;
@@ -71,6 +74,9 @@ describe('npm run package', () => {
       'node_modules/dotenv/package.json',
       'node_modules/lossless-json/package.json',
       'node_modules/fs-ext-extra-prebuilt/package.json',
+      'node_modules/badge-maker/package.json',
+      'node_modules/eventsource-encoder/package.json',
+      'public/index.html',
     ]) {
       expect(names).toContain(file);
     }

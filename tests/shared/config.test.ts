@@ -34,7 +34,15 @@ describe('configuration', () => {
       readKey: undefined,
       adminKey: undefined,
       maxNamed: 10000,
+      maxWatchers: 1000,
+      publicHits: false,
     });
+  });
+
+  it('reads COUNTER_MAX_WATCHERS and COUNTER_PUBLIC_HITS', () => {
+    const config = loadConfig({ COUNTER_MAX_WATCHERS: '5', COUNTER_PUBLIC_HITS: 'true' }, root);
+    expect(config.maxWatchers).toBe(5);
+    expect(config.publicHits).toBe(true);
   });
 
   it('reads COUNTER_ADMIN_KEY and COUNTER_MAX_NAMED, where 0 turns named counters off', () => {
@@ -112,6 +120,8 @@ describe('configuration', () => {
     ['COUNTER_LOCK_TIMEOUT_MS', '0', /whole number of milliseconds from 1/],
     ['COUNTER_MAX_NAMED', '-5', /COUNTER_MAX_NAMED must be a whole number of counters/],
     ['COUNTER_MAX_NAMED', '1e4', /COUNTER_MAX_NAMED must be a whole number of counters/],
+    ['COUNTER_MAX_WATCHERS', 'many', /COUNTER_MAX_WATCHERS must be a whole number of watchers/],
+    ['COUNTER_PUBLIC_HITS', 'sometimes', /COUNTER_PUBLIC_HITS must be true or false/],
   ])('stops start-up with a clear message for an invalid %s', (name, value, message) => {
     expect(() => loadConfig({ [name]: value }, root)).toThrow(message);
   });
