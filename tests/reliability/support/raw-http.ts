@@ -13,12 +13,33 @@ export function parseRawReply(received: Buffer): RawReply {
   const text = received.toString('latin1');
   const end = text.indexOf('\r\n\r\n');
   const status = /^HTTP\/1\.[01] ([0-9]{3})/.exec(text);
+  const head = end < 0 ? text : text.slice(0, end);
+  // latin1 maps bytes to characters one to one, so the text offset is the byte offset.
+  const raw = end < 0 ? Buffer.alloc(0) : received.subarray(end + 4);
+  const chunked = /\r\ntransfer-encoding:[ \t]*chunked/i.test(head);
   return {
     status: status ? Number(status[1]) : 0,
-    head: end < 0 ? text : text.slice(0, end),
-    // latin1 maps bytes to characters one to one, so the text offset is the byte offset.
-    body: end < 0 ? '' : received.subarray(end + 4).toString('utf8'),
+    head,
+    body: (chunked ? decodeChunked(raw) : raw).toString('utf8'),
   };
+}
+
+/**
+ * The payload of a chunked body (streamed answers have no Content-Length); stops at the last
+ * chunk, or at what arrived when the connection ended early.
+ */
+function decodeChunked(raw: Buffer): Buffer {
+  const pieces: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = raw.indexOf('\r\n', at, 'latin1');
+    if (lineEnd < 0) break;
+    const size = parseInt(raw.toString('latin1', at, lineEnd), 16);
+    if (!(size > 0)) break;
+    pieces.push(raw.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
+  return Buffer.concat(pieces);
 }
 
 export interface RawOptions {
