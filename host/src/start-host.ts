@@ -12,6 +12,7 @@ import { InFlightTracker } from './utils/in-flight-tracker';
 import { installCoreModule } from './core/install-core-module';
 import { loadApp } from './app/load-app';
 import { type Environment, loadSettings } from './settings/load-settings';
+import { installCrashGuard } from './invocation/crash-guard';
 import { createLogger, type LineSink, type Logger } from './utils/logger';
 import { readHostJson } from './settings/read-host-json';
 import { type HostConfig, resolveHostConfig } from './settings/resolve-host-config';
@@ -64,6 +65,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     ),
   );
   const { programmingModel } = await loadApp(appRoot, registry);
+  const removeCrashGuard = installCrashGuard(logger);
   const appProxy = await readAppHttpProxy(
     async () => (await programmingModel.getCapabilities?.({})) ?? {},
   );
@@ -184,6 +186,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       }
       server.closeAllConnections();
       appProxy?.close();
+      removeCrashGuard();
       return drained;
     },
   };

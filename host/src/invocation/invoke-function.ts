@@ -16,6 +16,7 @@ import type {
   RpcTypedData,
 } from '../core/core-types';
 import type { Logger } from '../utils/logger';
+import { guardInvocation } from './crash-guard';
 import { hookContext, runHooks } from './run-hooks';
 
 export interface InvocationRequest {
@@ -115,7 +116,9 @@ export async function invokeFunctionForOutcome(
   });
   try {
     post.result = await inState('invocation', () =>
-      model.invokeFunction(context, pre.inputs, pre.functionCallback),
+      guardInvocation(functionName, () =>
+        model.invokeFunction(context, pre.inputs, pre.functionCallback),
+      ),
     );
   } catch (err) {
     post.error = err;
