@@ -21,10 +21,16 @@ export interface FsyncShim {
   clear(): void;
 }
 
+/**
+ * The C compiler: `cc`, or `gcc` itself where Debian's `cc` alternative link is missing (gcc
+ * installed but /usr/bin/cc absent happens on images that drop /etc/alternatives links).
+ */
+const compiler = findTool('cc') ?? findTool('gcc');
+
 /** `describe` for tests that inject faults with the shim, which needs a C compiler to build. */
 export const describeWithCc = describeWithTool(
-  'a C compiler (cc)',
-  findTool('cc'),
+  'a C compiler (cc or gcc)',
+  compiler,
   'apt-get install -y --no-install-recommends gcc libc6-dev',
 );
 
@@ -32,7 +38,7 @@ export const describeWithCc = describeWithTool(
 export function buildFsyncShim(buildDir: string): FsyncShim {
   const shim = path.join(buildDir, 'fail-fsync.so');
   const source = path.join(__dirname, 'fail-fsync.c');
-  execFileSync('cc', ['-shared', '-fPIC', '-O2', '-o', shim, source, '-ldl']);
+  execFileSync(compiler ?? 'cc', ['-shared', '-fPIC', '-O2', '-o', shim, source, '-ldl']);
   const control = path.join(buildDir, 'fail-when');
   const reached = `${control}.reached`;
   return {
