@@ -42,8 +42,8 @@ export async function showPage(
 app.http('page', {
   // The Functions host routes an empty route to the function's name (/page), so the root is
   // reached through an optional parameter. Its constraint keeps every ordinary path (GET
-  // /increment, /nothing-here) out of this function, so the host answers those as before;
-  // only a GUID-shaped segment comes here, and gets a 404.
+  // /increment, /nothing-here) out of this function, for the catch-all in not-found.ts to
+  // answer; only a GUID-shaped segment comes here, and gets a 404.
   route: '{page:guid?}',
   methods: ['GET'],
   authLevel: 'anonymous',

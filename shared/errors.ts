@@ -7,6 +7,7 @@ export type CounterErrorKind =
   | 'unauthorized'
   | 'forbidden'
   | 'notFound'
+  | 'methodNotAllowed'
   | 'payloadTooLarge'
   | 'unsupportedMediaType'
   | 'overflow'

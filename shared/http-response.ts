@@ -7,6 +7,7 @@ const STATUS: Record<CounterErrorKind, number> = {
   unauthorized: 401,
   forbidden: 403,
   notFound: 404,
+  methodNotAllowed: 405,
   payloadTooLarge: 413,
   unsupportedMediaType: 415,
   overflow: 409,

@@ -101,10 +101,17 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     if (trigger?.type === 'httptrigger') {
       const route = toHttpRoute(fn.metadata, trigger, config.routePrefix, env);
       httpFunctions.push({ route, fn, triggerName: trigger.name });
-      const methods = route.methods.size > 0 ? [...route.methods].join(',') : 'any method';
+      const methods = route.methods === 'any' ? 'any method' : [...route.methods].join(',');
       descriptions.push(`${name}: [${methods}] /${route.route.template}`);
-      const listed = route.methods.size > 0 ? [...route.methods] : ANY_METHOD;
+      const listed = route.methods === 'any' ? ANY_METHOD : [...route.methods];
       listing.push((url) => `${name}: [${listed.join(',')}] ${url}/${route.route.template}`);
+      if (route.methods !== 'any' && route.methods.size === 0) {
+        logger.log(
+          'warning',
+          'host',
+          `function "${name}" lists no HTTP methods, so no request reaches it (as on the Functions host); leave "methods" out to take every method`,
+        );
+      }
     } else if (trigger?.type === 'timertrigger') {
       const timer = toTimerFunction(fn, trigger, env, config.timezone);
       timerFunctions.push(timer);

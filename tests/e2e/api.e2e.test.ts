@@ -124,9 +124,10 @@ describe('POST /increment and /decrement', () => {
     expect(readFileSync(dataFile(), 'latin1')).toBe('40');
   });
 
-  it('is answered 404 with a JSON error for GET, as the Functions host does', async () => {
+  it('is answered 405 with Allow and a JSON error for GET', async () => {
     const reply = await request(`${host.url}/increment`);
-    expect(reply.status).toBe(404);
+    expect(reply.status).toBe(405);
+    expect(reply.headers.allow).toBe('POST, OPTIONS');
     expect(reply.json()).toEqual({ error: expect.stringContaining('POST') });
   });
 });
@@ -141,7 +142,19 @@ describe('other answers', () => {
   it('answers 404 with a JSON error for an unknown route', async () => {
     const reply = await request(`${host.url}/nothing-here`);
     expect(reply.status).toBe(404);
-    expect(reply.json()).toEqual({ error: expect.any(String) });
+    expect(reply.json()).toEqual({ error: 'nothing is served at /nothing-here' });
+  });
+
+  it('answers a path that starts with // as a path where nothing is served', async () => {
+    const reply = await request(`${host.url}//get`);
+    expect(reply.status).toBe(404);
+    expect(reply.json()).toEqual({ error: 'nothing is served at //get' });
+  });
+
+  it('answers OPTIONS with 204 and the methods of the path in Allow', async () => {
+    const reply = await request(`${host.url}/get/visits`, { method: 'OPTIONS' });
+    expect(reply.status).toBe(204);
+    expect(reply.headers.allow).toBe('GET, OPTIONS');
   });
 });
 

@@ -63,9 +63,9 @@ describe('GET /', () => {
     expect(reply.text).toContain('<title>Rusty-Counter</title>');
   });
 
-  it('leaves other paths to the host, which answers them as before', async () => {
+  it('leaves other paths to the functions that serve them', async () => {
     const wrongMethod = await request(`${host.url}/increment`);
-    expect(wrongMethod.status).toBe(404);
+    expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.json()).toEqual({ error: expect.stringContaining('POST') });
   });
 });

@@ -88,11 +88,11 @@ describe('GET /watch/{name?} across two hosts on one directory', () => {
     await expectNoValueWithin(sse, 700);
   });
 
-  it('answers 400 for a bad name and 404 for another method', async () => {
+  it('answers 400 for a bad name and 405 for another method', async () => {
     const bad = await watch(watching, '/watch/no%2Fslash');
     expect(bad.status).toBe(400);
     expectConformant('GET', `${watching.url}/watch/x`, bad);
-    expect((await request(`${watching.url}/watch`, { method: 'POST' })).status).toBe(404);
+    expect((await request(`${watching.url}/watch`, { method: 'POST' })).status).toBe(405);
   });
 
   it('serves 1,000 watchers, answers the 1,001st 503 with Retry-After, and takes one again when one leaves', async () => {

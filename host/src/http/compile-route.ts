@@ -8,6 +8,8 @@ export interface CompiledRoute {
   /** Lower sorts first: literal segments beat parameters, which beat optional and catch-all ones. */
   readonly precedence: readonly number[];
   readonly pattern: RegExp;
+  /** Range checks a pattern cannot express, by parameter name (e.g. `{id:int}` is 32-bit). */
+  readonly checks: ReadonlyMap<string, (value: string) => boolean>;
 }
 
 const PRECEDENCE_RANK = {
@@ -18,15 +20,25 @@ const PRECEDENCE_RANK = {
   catchAll: 4,
 } as const;
 
-// Route constraints of ASP.NET Core that translate to a plain pattern.
+// Route constraints of ASP.NET Core that translate to a plain pattern. `int` and `long` parse
+// as .NET's int.TryParse/long.TryParse do: an optional sign, digits, and a range (below).
 const CONSTRAINT_PATTERNS: Record<string, string> = {
-  int: '-?\\d+',
-  long: '-?\\d+',
+  int: '[+-]?\\d+',
+  long: '[+-]?\\d+',
   bool: '(?:true|false)',
   alpha: '[A-Za-z]+',
   guid: '[0-9A-Fa-f]{8}-?(?:[0-9A-Fa-f]{4}-?){3}[0-9A-Fa-f]{12}',
   double: '-?\\d+(?:\\.\\d+)?',
   decimal: '-?\\d+(?:\\.\\d+)?',
+};
+
+const inRange = (min: bigint, max: bigint) => (value: string) => {
+  const number = BigInt(value);
+  return number >= min && number <= max;
+};
+const CONSTRAINT_CHECKS: Record<string, (value: string) => boolean> = {
+  int: inRange(-(2n ** 31n), 2n ** 31n - 1n),
+  long: inRange(-(2n ** 63n), 2n ** 63n - 1n),
 };
 
 const PARAMETER_SYNTAX = /^\{(\*{0,2})([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z]+))?(\?)?\}$/;
@@ -44,6 +56,7 @@ export function compileRoute(routePrefix: string, route: string): CompiledRoute 
     .join('/');
   const paramNames: string[] = [];
   const precedence: number[] = [];
+  const checks = new Map<string, (value: string) => boolean>();
   let source = '^';
   let optionalSeen = false;
 
@@ -82,6 +95,8 @@ export function compileRoute(routePrefix: string, route: string): CompiledRoute 
       if (!known)
         throw fail(`uses the constraint "${constraint}", which the offline host does not support`);
       valuePattern = known;
+      const check = CONSTRAINT_CHECKS[constraint.toLowerCase()];
+      if (check) checks.set(name, check);
     }
     if (optionalMark) {
       source += `(?:/(${valuePattern}))?`;
@@ -103,19 +118,42 @@ export function compileRoute(routePrefix: string, route: string): CompiledRoute 
       `route "${template}": a catch-all parameter must be the last segment`,
     );
   }
-  return { template, paramNames, precedence, pattern: new RegExp(`${source}/?$`, 'i') };
+  return {
+    template,
+    paramNames,
+    precedence,
+    pattern: new RegExp(`${source}/?$`, 'i'),
+    checks,
+  };
 }
 
-/** The route's parameters for `path` (the URL path without query), or undefined if it does not match. */
+/**
+ * The route's parameters for `path`, or undefined if it does not match. `path` is the URL path
+ * as routing sees it (see `toRoutingPath`): already decoded, so values are taken as they are.
+ */
 export function matchRoute(route: CompiledRoute, path: string): Record<string, string> | undefined {
   const match = route.pattern.exec(path);
   if (!match) return undefined;
   const params: Record<string, string> = {};
-  route.paramNames.forEach((name, index) => {
-    const raw = match[index + 1];
-    if (raw !== undefined) params[name] = decodeSegment(raw);
-  });
+  for (const [index, name] of route.paramNames.entries()) {
+    const value = match[index + 1];
+    if (value === undefined) continue;
+    if (route.checks.get(name)?.(value) === false) return undefined;
+    params[name] = value;
+  }
   return params;
+}
+
+/**
+ * The URL path as ASP.NET Core routes it: percent-escapes decoded, except `%2F`, which stays
+ * as written so that an encoded slash never splits a segment (a catch-all `{*rest}` receives
+ * `a%2Fb/c` for `/a%2Fb/c`). A run that is not valid UTF-8 percent-encoding stays as written.
+ */
+export function toRoutingPath(urlPath: string): string {
+  return urlPath
+    .split(/(%2F)/i)
+    .map((part, index) => (index % 2 === 1 ? part : decodeSegment(part)))
+    .join('');
 }
 
 /** Orders routes so the most specific one is tried first. */
@@ -128,12 +166,15 @@ export function compareRoutePrecedence(a: CompiledRoute, b: CompiledRoute): numb
   return a.precedence.length - b.precedence.length;
 }
 
+/** Decodes each run of percent-escapes on its own, so one bad run leaves the others decoded. */
 function decodeSegment(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
+  return raw.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
 }
 
 function escapeRegex(text: string): string {

@@ -15,6 +15,7 @@ import { lingerBeforeClose } from './linger-before-close';
 import type { Logger } from '../utils/logger';
 import { readRequestBody } from './read-request-body';
 import { type HttpRoute, RouteTable } from './route-table';
+import { toRoutingPath } from './compile-route';
 import { toRpcHttpRequest, toRpcHttpTriggerMetadata } from '../converters/to-rpc-http-request';
 
 export interface HttpFunction {
@@ -46,8 +47,9 @@ const TOO_LARGE_LINGER_MS = 2000;
 
 /**
  * Answers HTTP requests by invoking the matching function through the programming model.
- * Requests no function takes (unknown path, method not accepted, body too large, bad URL)
- * are answered here with a JSON `{"error": ...}`, as are handler failures, without detail.
+ * A request no function takes, and a function that failed, get the Functions host's empty
+ * 404 and 500. The host's own refusals (body too large, bad URL, shutting down) carry a
+ * JSON `{"error": ...}` saying what to do.
  */
 export function createHttpRequestHandler(options: HttpRequestHandlerOptions): RequestListener {
   const { registry, programmingModel, cors, logger, inFlight, maxBodyBytes } = options;
@@ -89,12 +91,14 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
 
     let url: URL;
     try {
-      url = new URL(req.url ?? '/', `http://${req.headers.host || localAddressOf(req)}`);
+      url = requestUrl(req);
     } catch {
       send(req, res, jsonError(400, 'the request URL or Host header is malformed'));
       return;
     }
     const path = url.pathname;
+
+    const routingPath = toRoutingPath(path);
 
     if (
       method === 'OPTIONS' &&
@@ -102,9 +106,9 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
       req.headers.origin &&
       req.headers['access-control-request-method']
     ) {
-      const allowedMethods = table.allowedMethods(path);
+      const allowedMethods = table.allowedMethods(routingPath);
       if (allowedMethods.length === 0) {
-        send(req, res, jsonError(404, `no function answers ${path}`));
+        send(req, res, emptyAnswer(404));
       } else {
         const preflight = corsPreflightHeaders(
           cors,
@@ -122,23 +126,12 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
       return;
     }
 
-    const lookup = table.lookup(method, path);
-    if (lookup.kind !== 'found') {
-      const allowedMethods = lookup.kind === 'methodNotAllowed' ? lookup.allowedMethods : [];
-      if (method === 'OPTIONS' && allowedMethods.length > 0) {
-        send(req, res, {
-          status: 204,
-          headers: { allow: allowedMethods.join(', ') },
-          body: NO_BODY,
-        });
-      } else if (allowedMethods.length > 0) {
-        // The Functions host answers 404 when the path exists but the method does not.
-        const message = `${path} does not accept ${method}; it accepts ${allowedMethods.join(', ')}`;
-        send(req, res, jsonError(404, message, { allow: allowedMethods.join(', ') }));
-      } else {
-        send(req, res, jsonError(404, `no function answers ${method} ${path}`));
-      }
-      logHostAnswer(req, path, res.statusCode);
+    const lookup = table.lookup(method, routingPath);
+    if (lookup.kind === 'notFound') {
+      // As the Functions host: 404 with no body, whether the path is unknown or known only for
+      // other methods. An app that wants its own answer registers a catch-all route.
+      send(req, res, emptyAnswer(404));
+      logHostAnswer(req, path, 404);
       return;
     }
 
@@ -201,7 +194,7 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
       answer = http ? fromRpcHttpResponse(http) : { status: 204, headers: {}, body: NO_BODY };
     } catch (err) {
       logger.log('error', functionName, `failed: ${describeError(err)}`);
-      answer = jsonError(500, 'internal error');
+      answer = emptyAnswer(500);
     }
     send(req, res, answer);
     logger.log(
@@ -261,7 +254,7 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
         if (res.destroyed) return;
         logger.log('error', functionName, `failed: ${describeError(err)}`);
         forwarding.abort();
-        if (!res.headersSent) send(req, res, jsonError(500, 'internal error'));
+        if (!res.headersSent) send(req, res, emptyAnswer(500));
         else res.destroy();
       },
     );
@@ -274,7 +267,7 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
         functionName,
         `forwarding to the app failed: ${describeError(outcome.error)}`,
       );
-      send(req, res, jsonError(500, 'internal error'));
+      send(req, res, emptyAnswer(500));
     }
     await invocation;
     return res.destroyed && !res.writableFinished ? 0 : res.statusCode;
@@ -288,7 +281,7 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
         'host',
         `answering ${req.method} ${req.url} failed: ${describeError(err)}`,
       );
-      if (!res.headersSent) send(req, res, jsonError(500, 'internal error'));
+      if (!res.headersSent) send(req, res, emptyAnswer(500));
       else res.destroy();
     });
   };
@@ -299,6 +292,17 @@ function httpDataOf(response: RpcInvocationResponse): RpcHttpData | undefined {
   return response.outputData?.find((output) => output.data?.http)?.data?.http ?? undefined;
 }
 
+/**
+ * The request's URL. An origin-form target (`/path?query`) is appended to the origin rather
+ * than resolved against it, so a path such as `//x` stays a path, as Kestrel reads it,
+ * instead of becoming a URL with host `x`.
+ */
+function requestUrl(req: IncomingMessage): URL {
+  const target = req.url ?? '/';
+  const origin = `http://${req.headers.host || localAddressOf(req)}`;
+  return target.startsWith('/') ? new URL(`${origin}${target}`) : new URL(target, origin);
+}
+
 /** The address the client connected to, for building the URL of an HTTP/1.0 request without Host. */
 function localAddressOf(req: IncomingMessage): string {
   const { localAddress = '127.0.0.1', localPort } = req.socket;
@@ -307,6 +311,14 @@ function localAddressOf(req: IncomingMessage): string {
 
 function declaresTooLarge(req: IncomingMessage, maxBodyBytes: number): boolean {
   return Number(req.headers['content-length'] ?? 0) > maxBodyBytes;
+}
+
+/**
+ * What the Functions host answers when no function answers (404) or the function failed
+ * (500): the status and no body, so nothing about the failure reaches the client.
+ */
+function emptyAnswer(status: number): HttpAnswer {
+  return { status, headers: {}, body: NO_BODY };
 }
 
 function jsonError(status: number, message: string, headers: OutgoingHttpHeaders = {}): HttpAnswer {

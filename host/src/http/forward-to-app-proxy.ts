@@ -78,7 +78,11 @@ export function forwardToAppProxy(options: ForwardOptions): Forwarding {
     Number(req.headers['content-length'] ?? 0) > 0;
   if (req.headers['transfer-encoding'] !== undefined) delete headers['content-length'];
 
-  const proxyReq = httpRequest(new URL(url.pathname + url.search, options.proxyUri), {
+  // The path is set, not resolved against the proxy's URI: `//x` must stay a path.
+  const target = new URL(options.proxyUri);
+  target.pathname = url.pathname;
+  target.search = url.search;
+  const proxyReq = httpRequest(target, {
     method: req.method,
     headers,
     agent: proxyAgent,

@@ -2,18 +2,22 @@ import { compareRoutePrecedence, type CompiledRoute, matchRoute } from './compil
 
 export interface HttpRoute {
   functionName: string;
-  /** Upper-case methods; empty means every method. */
-  methods: ReadonlySet<string>;
+  /** Upper-case methods, or every method; an empty set takes none. */
+  methods: ReadonlySet<string> | 'any';
   route: CompiledRoute;
 }
 
 export type RouteLookup =
   | { kind: 'found'; route: HttpRoute; params: Record<string, string> }
-  /** The path exists, but no function there accepts the method. */
-  | { kind: 'methodNotAllowed'; allowedMethods: string[] }
+  /** No function takes this method at this path (the path may exist for other methods). */
   | { kind: 'notFound' };
 
-/** Finds the function for a method and path; HEAD falls back to a GET function. */
+/**
+ * Finds the function for a method and a routing path (see `toRoutingPath`): the most specific
+ * route that accepts the method, as ASP.NET Core picks among the endpoints whose path and
+ * method match. HEAD is also served by a GET function, the most specific route that accepts
+ * HEAD or GET winning.
+ */
 export class RouteTable {
   readonly routes: readonly HttpRoute[];
 
@@ -22,19 +26,12 @@ export class RouteTable {
   }
 
   lookup(method: string, path: string): RouteLookup {
-    let getFallback: { route: HttpRoute; params: Record<string, string> } | undefined;
-    let pathExists = false;
     for (const route of this.routes) {
+      if (!accepts(route, method) && !(method === 'HEAD' && accepts(route, 'GET'))) continue;
       const params = matchRoute(route.route, path);
-      if (!params) continue;
-      pathExists = true;
-      if (accepts(route, method)) return { kind: 'found', route, params };
-      if (method === 'HEAD' && !getFallback && accepts(route, 'GET'))
-        getFallback = { route, params };
+      if (params) return { kind: 'found', route, params };
     }
-    if (getFallback) return { kind: 'found', ...getFallback };
-    if (!pathExists) return { kind: 'notFound' };
-    return { kind: 'methodNotAllowed', allowedMethods: this.allowedMethods(path) };
+    return { kind: 'notFound' };
   }
 
   /** The methods some function accepts at `path`, plus HEAD where GET is, and OPTIONS; empty if none. */
@@ -43,8 +40,8 @@ export class RouteTable {
     let anyMethod = false;
     for (const route of this.routes) {
       if (!matchRoute(route.route, path)) continue;
-      if (route.methods.size === 0) anyMethod = true;
-      for (const method of route.methods) methods.add(method);
+      if (route.methods === 'any') anyMethod = true;
+      else for (const method of route.methods) methods.add(method);
     }
     if (anyMethod) return ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
     if (methods.size === 0) return [];
@@ -55,5 +52,5 @@ export class RouteTable {
 }
 
 function accepts(route: HttpRoute, method: string): boolean {
-  return route.methods.size === 0 || route.methods.has(method);
+  return route.methods === 'any' || route.methods.has(method);
 }

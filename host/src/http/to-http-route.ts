@@ -8,7 +8,9 @@ import { substituteAppSettings } from '../settings/substitute-app-settings';
 
 /**
  * The route of an HTTP-triggered function: its `route` option (default: the function's
- * name) under the host's route prefix, and its `methods` (none listed: every method).
+ * name) under the host's route prefix, and its `methods`. As in the Functions host, a
+ * binding without `methods` takes every method, and an empty list takes none (the host turns
+ * any list, even an empty one, into ASP.NET Core's HttpMethodRouteConstraint).
  */
 export function toHttpRoute(
   metadata: FunctionMetadata,
@@ -32,7 +34,7 @@ export function toHttpRoute(
   );
   return {
     functionName: metadata.name,
-    methods: new Set((methods ?? []).map((method) => method.toUpperCase())),
+    methods: methods ? new Set(methods.map((method) => method.toUpperCase())) : 'any',
     route: compileRoute(routePrefix, template),
   };
 }

@@ -23,7 +23,7 @@ describe('fromRpcHttpResponse', () => {
       headers: { 'set-cookie': 'first=1' },
       cookies: [{ name: 'second', value: '2', sameSite: 'lax' }],
     });
-    expect(answer.headers['set-cookie']).toEqual(['first=1', 'second=2; SameSite=Lax']);
+    expect(answer.headers['set-cookie']).toEqual(['first=1', 'second=2; path=/; samesite=lax']);
   });
 
   it('reads string and JSON bodies too', () => {

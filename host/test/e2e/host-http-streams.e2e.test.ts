@@ -138,8 +138,7 @@ describe('HTTP streams (app.setup({ enableHttpStream: true }))', () => {
     expect(nothing.status).toBe(204);
     const fails = await request(`${host.url}/api/fails`);
     expect(fails.status).toBe(500);
-    expect(fails.json()).toEqual({ error: 'internal error' });
-    expect(fails.text).not.toContain('handler failed');
+    expect(fails.text).toBe('');
   });
 
   it('refuses a body over FUNCTIONS_REQUEST_BODY_SIZE_LIMIT with 413', async () => {

@@ -73,7 +73,11 @@ describe.each(cases)(
         body: '',
       });
       expect(reply.headers['x-handled-by']).toBe('shape');
-      expect(reply.headers['set-cookie']).toEqual(['seen=yes; Path=/; HttpOnly']);
+      // Without streams the host writes cookies as the Functions host (ASP.NET Core) does;
+      // with streams the library writes them itself.
+      expect(reply.headers['set-cookie']).toEqual([
+        stream ? 'seen=yes; Path=/; HttpOnly' : 'seen=yes; path=/; httponly',
+      ]);
     });
 
     it('answers a HEAD with the status and headers and no body', async () => {

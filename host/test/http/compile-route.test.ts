@@ -1,4 +1,9 @@
-import { compareRoutePrecedence, compileRoute, matchRoute } from '../../src/http/compile-route';
+import {
+  compareRoutePrecedence,
+  compileRoute,
+  matchRoute,
+  toRoutingPath,
+} from '../../src/http/compile-route';
 import { HostStartupError } from '../../src/utils/host-startup-error';
 
 describe('compileRoute', () => {
@@ -16,9 +21,9 @@ describe('compileRoute', () => {
     expect(matchRoute(route, '/get')).toBeUndefined();
   });
 
-  it('passes {name} parameters, percent-decoded', () => {
+  it('passes {name} parameters as the routing path has them', () => {
     const route = compileRoute('', 'users/{user}/items/{item}');
-    expect(matchRoute(route, '/users/ada%20l/items/7')).toEqual({ user: 'ada l', item: '7' });
+    expect(matchRoute(route, '/users/ada l/items/7')).toEqual({ user: 'ada l', item: '7' });
     expect(matchRoute(route, '/users/ada/items')).toBeUndefined();
   });
 
@@ -40,8 +45,17 @@ describe('compileRoute', () => {
     expect(matchRoute(route, '/items/x42')).toBeUndefined();
   });
 
-  it('keeps a malformed percent-escape as it is rather than failing', () => {
-    expect(matchRoute(compileRoute('', '{name}'), '/%E0%A4%A')).toEqual({ name: '%E0%A4%A' });
+  it('limits {id:int} to 32 bits and {id:long} to 64, with an optional sign, as .NET parses them', () => {
+    const int = compileRoute('', 'items/{id:int}');
+    expect(matchRoute(int, '/items/2147483647')).toEqual({ id: '2147483647' });
+    expect(matchRoute(int, '/items/-2147483648')).toEqual({ id: '-2147483648' });
+    expect(matchRoute(int, '/items/+7')).toEqual({ id: '+7' });
+    expect(matchRoute(int, '/items/2147483648')).toBeUndefined();
+    expect(matchRoute(int, '/items/-2147483649')).toBeUndefined();
+    const long = compileRoute('', 'items/{id:long}');
+    expect(matchRoute(long, '/items/2147483648')).toEqual({ id: '2147483648' });
+    expect(matchRoute(long, '/items/9223372036854775807')).toEqual({ id: '9223372036854775807' });
+    expect(matchRoute(long, '/items/9223372036854775808')).toBeUndefined();
   });
 
   it.each([
@@ -53,6 +67,26 @@ describe('compileRoute', () => {
     ['an empty segment', 'a//b'],
   ])('refuses %s with a start-up error', (_case, template) => {
     expect(() => compileRoute('', template)).toThrow(HostStartupError);
+  });
+});
+
+describe('toRoutingPath', () => {
+  it('decodes percent-escapes as ASP.NET Core does before routing', () => {
+    expect(toRoutingPath('/users/ada%20l/incr%65ment')).toBe('/users/ada l/increment');
+  });
+
+  it('keeps %2F as written, so an encoded slash stays inside its segment', () => {
+    expect(toRoutingPath('/files/a%2Fb/c%2fd')).toBe('/files/a%2Fb/c%2fd');
+    const route = compileRoute('', 'files/{*rest}');
+    expect(matchRoute(route, toRoutingPath('/files/a%2Fb/c'))).toEqual({ rest: 'a%2Fb/c' });
+    expect(matchRoute(compileRoute('', 'get/{name}'), toRoutingPath('/get/a%2Fb'))).toEqual({
+      name: 'a%2Fb',
+    });
+  });
+
+  it('keeps a malformed percent-escape as it is, and decodes the ones around it', () => {
+    expect(toRoutingPath('/%E0%A4%A')).toBe('/%E0%A4%A');
+    expect(toRoutingPath('/a%20b/%zz/%41')).toBe('/a b/%zz/A');
   });
 });
 

@@ -1,9 +1,9 @@
 import { compileRoute } from '../../src/http/compile-route';
 import { type HttpRoute, RouteTable } from '../../src/http/route-table';
 
-const route = (functionName: string, template: string, methods: string[]): HttpRoute => ({
+const route = (functionName: string, template: string, methods: string[] | 'any'): HttpRoute => ({
   functionName,
-  methods: new Set(methods),
+  methods: methods === 'any' ? methods : new Set(methods),
   route: compileRoute('', template),
 });
 
@@ -11,7 +11,8 @@ const table = new RouteTable([
   route('getItem', 'items/{id}', ['GET']),
   route('putItem', 'items/{id}', ['PUT']),
   route('newItem', 'items/new', ['GET']),
-  route('anything', 'any', []),
+  route('anything', 'any', 'any'),
+  route('nothing', 'none', []),
   route('probe', 'probe', ['HEAD']),
 ]);
 
@@ -42,17 +43,46 @@ describe('RouteTable.lookup', () => {
     });
   });
 
-  it('accepts every method for a function that lists none', () => {
+  it('accepts every method for a function without a method list, and none for an empty list', () => {
     expect(table.lookup('PATCH', '/any')).toMatchObject({
       kind: 'found',
       route: { functionName: 'anything' },
     });
+    expect(table.lookup('GET', '/none')).toEqual({ kind: 'notFound' });
   });
 
-  it('reports the accepted methods when the path exists but the method does not', () => {
-    expect(table.lookup('DELETE', '/items/7')).toEqual({
-      kind: 'methodNotAllowed',
-      allowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT'],
+  it('finds nothing when the path exists only for other methods, as the Functions host does', () => {
+    expect(table.lookup('DELETE', '/items/7')).toEqual({ kind: 'notFound' });
+  });
+
+  describe('with a catch-all function that accepts every method', () => {
+    const withCatchAll = new RouteTable([
+      route('fallback', '{*path}', 'any'),
+      route('getItem', 'items/{id}', ['GET']),
+      route('root', '{page:guid?}', ['GET']),
+    ]);
+
+    it('gives the catch-all what no more specific route takes', () => {
+      expect(withCatchAll.lookup('DELETE', '/items/7')).toMatchObject({
+        route: { functionName: 'fallback' },
+        params: { path: 'items/7' },
+      });
+      expect(withCatchAll.lookup('GET', '/nowhere/at/all')).toMatchObject({
+        route: { functionName: 'fallback' },
+      });
+    });
+
+    it('keeps the more specific routes first, the root included', () => {
+      expect(withCatchAll.lookup('GET', '/items/7')).toMatchObject({
+        route: { functionName: 'getItem' },
+      });
+      expect(withCatchAll.lookup('GET', '/')).toMatchObject({ route: { functionName: 'root' } });
+    });
+
+    it('sends HEAD to the more specific GET function, not to the catch-all', () => {
+      expect(withCatchAll.lookup('HEAD', '/items/7')).toMatchObject({
+        route: { functionName: 'getItem' },
+      });
     });
   });
 

@@ -21,9 +21,16 @@ describe('toHttpRoute', () => {
     expect(routeOf('get', { methods: ['get'] }).route.template).toBe('api/get');
   });
 
-  it('upper-cases the methods, and takes every method when none are listed', () => {
-    expect([...routeOf('get', { methods: ['get', 'Post'] }).methods]).toEqual(['GET', 'POST']);
-    expect(routeOf('any', {}).methods.size).toBe(0);
+  it('upper-cases the methods, and takes every method when the binding has no list', () => {
+    expect([...(routeOf('get', { methods: ['get', 'Post'] }).methods as Set<string>)]).toEqual([
+      'GET',
+      'POST',
+    ]);
+    expect(routeOf('any', {}).methods).toBe('any');
+  });
+
+  it('takes no method for an empty list, as the Functions host does', () => {
+    expect(routeOf('none', { methods: [] }).methods).toEqual(new Set());
   });
 
   it('resolves %AppSetting% references in the route', () => {

@@ -98,7 +98,7 @@ describe('invokeFunction', () => {
     expect(answer.headers).toMatchObject({
       'x-id': '7',
       'content-type': 'application/json',
-      'set-cookie': ['seen=1'],
+      'set-cookie': ['seen=1; path=/'],
     });
     expect(JSON.parse(Buffer.from(answer.body).toString())).toEqual({
       method: 'POST',
