@@ -6,7 +6,7 @@ import { type CorsPolicy, corsPreflightHeaders, corsResponseHeaders } from './co
 import { describeError } from '../utils/describe-error';
 import { fromRpcHttpResponse, type HttpAnswer } from '../converters/from-rpc-http-response';
 import type { InFlightTracker } from '../utils/in-flight-tracker';
-import { invokeFunction, invokeFunctionForOutcome } from '../invocation/invoke-function';
+import { invokeFunction } from '../invocation/invoke-function';
 import type { AppHttpProxy } from './app-http-proxy';
 import { forwardToAppProxy } from './forward-to-app-proxy';
 import { cancelBodyOnDisconnect } from './cancel-on-disconnect';
@@ -182,7 +182,7 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
     try {
       const rpcRequest = toRpcHttpRequest(method, url, req.headers, lookup.params, bodyRead.body);
       const inputData = [{ name: httpFunction.triggerName, data: { http: rpcRequest } }];
-      const response = await invokeFunction(
+      const { response } = await invokeFunction(
         registry,
         programmingModel,
         httpFunction.fn,
@@ -231,7 +231,7 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
     const method = req.method ?? 'GET';
     // The body goes through the proxy, never in the invocation.
     const rpcRequest = toRpcHttpRequest(method, url, req.headers, params, Buffer.alloc(0));
-    const invocation = invokeFunctionForOutcome(
+    const invocation = invokeFunction(
       registry,
       programmingModel,
       httpFunction.fn,

@@ -49,20 +49,6 @@ export async function invokeFunction(
   inputData: RpcParameterBinding[],
   logger: Logger,
   request: InvocationRequest = {},
-): Promise<RpcInvocationResponse> {
-  return (
-    await invokeFunctionForOutcome(registry, programmingModel, fn, inputData, logger, request)
-  ).response;
-}
-
-/** {@link invokeFunction}, also giving what the handler returned. */
-export async function invokeFunctionForOutcome(
-  registry: AppRegistry,
-  programmingModel: ProgrammingModel,
-  fn: RegisteredFunction,
-  inputData: RpcParameterBinding[],
-  logger: Logger,
-  request: InvocationRequest = {},
 ): Promise<InvocationOutcome> {
   const invocationId = request.invocationId ?? randomUUID();
   const functionName = fn.metadata.name;

@@ -90,7 +90,13 @@ const invokeEcho = () =>
 describe('invokeFunction', () => {
   it('gives the handler the request in RPC shape and returns its answer as RPC http data', async () => {
     const input = httpInput('echo', 'POST', 'http://localhost:8000/echo/7?by=3', { id: '7' }, 'hi');
-    const response = await invokeFunction(registry, programmingModel, fn('echo'), input, logger);
+    const { response } = await invokeFunction(
+      registry,
+      programmingModel,
+      fn('echo'),
+      input,
+      logger,
+    );
     const http = response.returnValue?.http;
     expect(http).toBeDefined();
     const answer = fromRpcHttpResponse(http ?? {});
@@ -164,7 +170,13 @@ describe('invokeFunction', () => {
     });
     try {
       const input = httpInput('fails', 'GET', 'http://h/api/fails', {});
-      const response = await invokeFunction(registry, programmingModel, fn('fails'), input, logger);
+      const { response } = await invokeFunction(
+        registry,
+        programmingModel,
+        fn('fails'),
+        input,
+        logger,
+      );
       expect(
         Buffer.from(fromRpcHttpResponse(response.returnValue?.http ?? {}).body).toString(),
       ).toBe('replaced from pre');
