@@ -1,26 +1,51 @@
 import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type ReadyServer, request, startHostProcess } from '../../src';
 
 /**
- * The same requests through the `@azure/functions` versions an app may have locked, from the
- * oldest 4.x to the newest: each is installed at the root under an alias
+ * The same requests through every `@azure/functions` 4.x minor an app may have locked: the
+ * newest patch of each minor, 4.0 to 4.15, plus 4.16.2 (the last that fails a GET which
+ * carries a body, which the host must therefore never send) and the newest, which is the
+ * root's own `@azure/functions`. Each is installed at the root under an alias
  * (`azure-functions-4-0` is `npm:@azure/functions@4.0.1`) and linked into a copy of the
  * fixture app as its `@azure/functions`.
  */
+// The versions are known when the cases are collected, so each library is loaded synchronously.
+const load = createRequire(__filename);
 const rootModules = path.resolve(__dirname, '../../../node_modules');
 const fixture = path.join(__dirname, '../fixtures/versions-app');
-const versions = [
-  { version: '4.0.1', module: 'azure-functions-4-0', streams: false },
-  { version: '4.7.3', module: 'azure-functions-4-7', streams: true },
-  { version: '4.16.2', module: 'azure-functions-4-16-2', streams: true },
-  { version: 'newest', module: '@azure/functions', streams: true },
+const aliases = [
+  ...Array.from({ length: 16 }, (_, minor) => `azure-functions-4-${minor}`),
+  'azure-functions-4-16-2',
+  '@azure/functions',
 ];
+const versions = aliases.map((module) => {
+  const library = load(path.join(rootModules, module)) as { app: { setup?: unknown } };
+  const { version } = load(path.join(rootModules, module, 'package.json')) as {
+    version: string;
+  };
+  // HTTP streams came with app.setup (4.3); older versions run without streams only.
+  return { version, module, streams: typeof library.app.setup === 'function' };
+});
 const cases = versions.flatMap((v) => [
   { ...v, stream: false },
   ...(v.streams ? [{ ...v, stream: true }] : []),
 ]);
+
+it('covers every 4.x minor up to the newest, streams from 4.3 on', () => {
+  const minors = versions.map(({ version }) => version.split('.').slice(0, 2).join('.'));
+  const newestMinor = Number(minors[minors.length - 1].split('.')[1]);
+  expect(new Set(minors)).toEqual(
+    new Set(Array.from({ length: newestMinor + 1 }, (_, minor) => `4.${minor}`)),
+  );
+  expect(versions.filter((v) => !v.streams).map((v) => v.version)).toEqual([
+    '4.0.1',
+    '4.1.0',
+    '4.2.0',
+  ]);
+});
 
 let workDir: string;
 
