@@ -2,7 +2,14 @@ import type { LoadResult } from './http';
 import type { InProcessKey, InProcessResult } from './in-process';
 import { median } from './stats';
 
-export type HttpKey = 'bare' | 'get' | 'post' | 'postNoGroupCommit' | 'postTwoHosts';
+export type HttpKey =
+  | 'bare'
+  | 'get'
+  | 'post'
+  | 'getStreamsOff'
+  | 'postStreamsOff'
+  | 'postNoGroupCommit'
+  | 'postTwoHosts';
 
 export interface HttpPhase {
   key: HttpKey;
@@ -49,6 +56,8 @@ const HTTP_LABELS: Record<HttpKey, string> = {
   bare: '(b) bare node:http, constant answer',
   get: 'GET /get',
   post: 'POST /increment',
+  getStreamsOff: '(d) GET /get, HTTP streams off',
+  postStreamsOff: '(d) POST /increment, HTTP streams off',
   postNoGroupCommit: '(a) POST /increment, group commit off',
   postTwoHosts: 'POST /increment, two hosts sharing one directory',
 };
@@ -62,7 +71,14 @@ const IN_PROCESS_LABELS: Record<InProcessKey, string> = {
   atomicReplaceLoop: '(c) temp + write + fsync + rename + dir fsync loop',
 };
 
-const HOST_KEYS: HttpKey[] = ['get', 'post', 'postNoGroupCommit', 'postTwoHosts'];
+const HOST_KEYS: HttpKey[] = [
+  'get',
+  'post',
+  'getStreamsOff',
+  'postStreamsOff',
+  'postNoGroupCommit',
+  'postTwoHosts',
+];
 
 /**
  * Medians over rounds. A ratio is taken within each round (both sides measured minutes
@@ -132,6 +148,14 @@ export function summarize(rounds: Round[], connections: number[]): Summary {
       notes.push(`${x(httpRatio('post', c, 'postNoGroupCommit', c))} (a)`);
     }
     httpRow('post', c, notes);
+  }
+  // The app as shipped runs with HTTP streams on (for /watch); (d) is the same app without
+  // them, so "on ÷ off" is what streaming costs every other request on this host.
+  for (const c of connections) {
+    httpRow('getStreamsOff', c, [`on ÷ off ${x(httpRatio('get', c, 'getStreamsOff', c))}`]);
+  }
+  for (const c of connections) {
+    httpRow('postStreamsOff', c, [`on ÷ off ${x(httpRatio('post', c, 'postStreamsOff', c))}`]);
   }
   for (const c of connections) httpRow('postNoGroupCommit', c, []);
   httpRow('postTwoHosts', top, [`${x(httpRatio('postTwoHosts', top, 'post', top))} one host`]);

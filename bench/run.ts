@@ -17,6 +17,7 @@ import {
   sampleRss,
   startBaselineServer,
   startHost,
+  streamsOffAppRoot,
   type ChildServer,
 } from './servers';
 
@@ -99,6 +100,17 @@ async function runRound(options: BenchOptions): Promise<Round> {
     }
     await one.stop();
 
+    const offRoot = await streamsOffAppRoot(appRoot, path.join(work, 'app-streams-off'));
+    const off = await hostOn(options, path.join(work, 'streams-off'), true, offRoot);
+    for (const c of options.connections) {
+      http.push(await httpPhase(options, { key: 'getStreamsOff', servers: [off], connections: c }));
+    }
+    for (const c of options.connections) {
+      const spec: PhaseSpec = { key: 'postStreamsOff', servers: [off], connections: c };
+      http.push(await httpPhase(options, spec));
+    }
+    await off.stop();
+
     const single = await hostOn(options, path.join(work, 'no-group-commit'), false);
     for (const c of options.connections) {
       const spec: PhaseSpec = { key: 'postNoGroupCommit', servers: [single], connections: c };
@@ -118,14 +130,19 @@ async function runRound(options: BenchOptions): Promise<Round> {
   }
 }
 
-async function hostOn(options: BenchOptions, dataDir: string, groupCommit: boolean) {
+async function hostOn(
+  options: BenchOptions,
+  dataDir: string,
+  groupCommit: boolean,
+  root = appRoot,
+) {
   await fs.mkdir(dataDir, { recursive: true });
   // Present from the start, so that no phase begins by healing a missing data.bin.
   await fs.writeFile(path.join(dataDir, DATA_FILE), '0', { flag: 'wx' }).catch((err: unknown) => {
     if (errnoOf(err) !== 'EEXIST') throw err;
   });
   const host = await startHost({
-    appRoot: appRoot,
+    appRoot: root,
     dataDir,
     groupCommit,
     cpuProfDir: options.cpuProfDir,
@@ -159,6 +176,8 @@ const ROUTES: Record<HttpKey, { method: Method; route: string }> = {
   bare: { method: 'GET', route: '/' },
   get: { method: 'GET', route: '/get' },
   post: { method: 'POST', route: '/increment' },
+  getStreamsOff: { method: 'GET', route: '/get' },
+  postStreamsOff: { method: 'POST', route: '/increment' },
   postNoGroupCommit: { method: 'POST', route: '/increment' },
   postTwoHosts: { method: 'POST', route: '/increment' },
 };

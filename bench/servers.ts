@@ -42,6 +42,34 @@ export async function startHost(settings: HostSettings): Promise<ChildServer> {
   return ready(spawnHostProcess({ appRoot: settings.appRoot, env, nodeFlags }));
 }
 
+/**
+ * The app as shipped, minus `functions/watch.js`, the one function that turns on the
+ * library's HTTP streams (`app.setup({ enableHttpStream: true })`, which /watch needs): the
+ * same handlers served with streams off. A directory of its own whose package.json `main`
+ * leaves that file out, linking everything else to the real app.
+ */
+export async function streamsOffAppRoot(appRoot: string, dir: string): Promise<string> {
+  const manifest = JSON.parse(await fs.readFile(path.join(appRoot, 'package.json'), 'utf8')) as {
+    main?: string;
+  };
+  if (manifest.main !== STREAMS_ON_MAIN) {
+    throw new Error(
+      `package.json "main" is ${manifest.main}; the bench expects ${STREAMS_ON_MAIN}`,
+    );
+  }
+  await fs.mkdir(dir, { recursive: true });
+  await fs.writeFile(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ ...manifest, main: 'dist/functions/!(watch).js' }),
+  );
+  for (const entry of ['dist', 'node_modules', 'host.json', 'local.settings.json']) {
+    await fs.symlink(path.join(appRoot, entry), path.join(dir, entry));
+  }
+  return dir;
+}
+
+const STREAMS_ON_MAIN = 'dist/functions/*.js';
+
 /** Baseline (b), the bare node:http server. */
 export async function startBaselineServer(cpuProfDir?: string): Promise<ChildServer> {
   const script = path.join(__dirname, 'baseline-server.js');

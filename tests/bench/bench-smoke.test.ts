@@ -2,7 +2,9 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { type ReadyServer, request, startHostProcess } from '@rusty-counter/host';
 import type { Round, Summary } from '../../bench/report';
+import { streamsOffAppRoot } from '../../bench/servers';
 import { tempDir } from '../support/temp-dir';
 
 // Runs the compiled bench (`npm test` builds first) exactly as `npm run bench` does, only
@@ -35,7 +37,7 @@ describe('npm run bench --smoke', () => {
   }, 100_000);
   afterAll(() => out?.remove());
 
-  it('runs every phase: bare server, GET and POST at each level, group commit off, two hosts', () => {
+  it('runs every phase: bare server, GET and POST at each level with HTTP streams on and off, group commit off, two hosts', () => {
     const phases = report.rounds[0].http.map((phase) => `${phase.key}@${phase.connections}`);
     expect(phases).toEqual([
       'bare@1',
@@ -44,6 +46,10 @@ describe('npm run bench --smoke', () => {
       'get@4',
       'post@1',
       'post@4',
+      'getStreamsOff@1',
+      'getStreamsOff@4',
+      'postStreamsOff@1',
+      'postStreamsOff@4',
       'postNoGroupCommit@1',
       'postNoGroupCommit@4',
       'postTwoHosts@4',
@@ -69,8 +75,9 @@ describe('npm run bench --smoke', () => {
         after: expected,
       });
       const changed = BigInt(after ?? 0) - BigInt(before ?? 0);
-      expect(changed).toBe(phase.key === 'get' ? 0n : BigInt(phase.load.ok));
-      if (phase.key !== 'get') expect(phase.load.ok).toBeGreaterThan(0);
+      const isGet = phase.key.startsWith('get');
+      expect(changed).toBe(isGet ? 0n : BigInt(phase.load.ok));
+      if (!isGet) expect(phase.load.ok).toBeGreaterThan(0);
     }
     expect(report.rounds[0].inProcess.every((result) => result.counterOk)).toBe(true);
   });
@@ -78,8 +85,9 @@ describe('npm run bench --smoke', () => {
   it('prints one markdown table with a row per phase and every target judged', () => {
     const tableLines = stdout.split('\n').filter((line) => line.startsWith('|'));
     expect(tableLines[0]).toMatch(/^\| phase \| connections \| req\/s/);
-    // header + separator + 9 HTTP rows + 6 in-process rows + the RSS row
-    expect(tableLines).toHaveLength(2 + 9 + 6 + 1);
+    // header + separator + 13 HTTP rows + 6 in-process rows + the RSS row
+    expect(tableLines).toHaveLength(2 + 13 + 6 + 1);
+    expect(stdout).toMatch(/\(d\) GET \/get, HTTP streams off \| 4 \|.*on ÷ off \d/);
     expect(stdout).toMatch(/POST \/increment \| 4 \|.*target ≥ 0\.7.*target ≥ 5.*target < 20 ms/);
     expect(report.summary.targets.map((t) => t.name)).toEqual([
       'POST ÷ GET @4',
@@ -94,5 +102,37 @@ describe('npm run bench --smoke', () => {
       );
     }
     expect(report.summary.targets.every((t) => Number.isFinite(t.value))).toBe(true);
+  });
+});
+
+describe('the app with HTTP streams off, as the bench serves it', () => {
+  let work: ReturnType<typeof tempDir>;
+  let on: ReadyServer;
+  let off: ReadyServer;
+
+  beforeAll(async () => {
+    work = tempDir('bench-streams-off-');
+    const offRoot = await streamsOffAppRoot(appRoot, path.join(work.dir, 'app'));
+    const env = { COUNTER_DATA_DIR: path.join(work.dir, 'data'), LOG_LEVEL: 'information' };
+    [on, off] = await Promise.all([
+      startHostProcess({ appRoot, env }),
+      startHostProcess({ appRoot: offRoot, env }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([on?.stop(), off?.stop()]);
+    work?.remove();
+  });
+
+  it('is the same app without /watch, the one function that turns streams on', async () => {
+    expect(on.logs()).toContain('HTTP streams are enabled');
+    expect(off.logs()).not.toContain('HTTP streams are enabled');
+    // The Functions: listing names every function the host registered.
+    expect(on.logs()).toMatch(/\twatch: \[GET\]/);
+    expect(off.logs()).not.toMatch(/\twatch: /);
+    expect(off.logs()).toMatch(/\tincrement: \[POST\]/);
+    const [fromOn, fromOff] = await Promise.all([on, off].map((h) => request(`${h.url}/get`)));
+    expect(fromOff.status).toBe(200);
+    expect(fromOff.text).toBe(fromOn.text);
   });
 });
