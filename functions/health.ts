@@ -26,4 +26,11 @@ export async function health(
   }
 }
 
-app.http('health', { route: 'health', methods: ['GET'], authLevel: 'anonymous', handler: health });
+// HEAD too: uptime monitors often probe with it, and the Functions host sends HEAD only to
+// a function that lists it.
+app.http('health', {
+  route: 'health',
+  methods: ['GET', 'HEAD'],
+  authLevel: 'anonymous',
+  handler: health,
+});

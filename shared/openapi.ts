@@ -237,6 +237,20 @@ export const openApiDocument: JsonObject = {
           },
         },
       },
+      head: {
+        operationId: 'healthHead',
+        summary:
+          'Readiness as GET /health answers it, without the body (monitors that probe with HEAD)',
+        tags: ['operations'],
+        security: [NO_KEY],
+        responses: {
+          '200': { description: 'Ready.' },
+          '503': {
+            description: 'Not ready.',
+            headers: { 'Retry-After': ref('headers', 'RetryAfter') },
+          },
+        },
+      },
     },
     '/openapi.json': {
       get: {

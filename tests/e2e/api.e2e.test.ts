@@ -139,6 +139,18 @@ describe('other answers', () => {
     expect(reply.json()).toMatchObject({ status: 'ok' });
   });
 
+  it('HEAD /health answers the same status without a body, for monitors that probe with HEAD', async () => {
+    const reply = await request(`${host.url}/health`, { method: 'HEAD' });
+    expect(reply.status).toBe(200);
+    expect(reply.text).toBe('');
+  });
+
+  it('answers HEAD /get with 405, as the Functions host sends HEAD only where a function lists it', async () => {
+    const reply = await request(`${host.url}/get`, { method: 'HEAD' });
+    expect(reply.status).toBe(405);
+    expect(reply.headers.allow).toBe('GET, OPTIONS');
+  });
+
   it('answers 404 with a JSON error for an unknown route', async () => {
     const reply = await request(`${host.url}/nothing-here`);
     expect(reply.status).toBe(404);
@@ -187,5 +199,11 @@ describe('when storage is unavailable', () => {
     expect(reply.status).toBe(503);
     expect(reply.headers['retry-after']).toMatch(/^\d+$/);
     expect(reply.json()).toMatchObject({ error: expect.any(String) });
+  });
+
+  it('answers HEAD /health with 503 and Retry-After', async () => {
+    const reply = await request(`${broken.url}/health`, { method: 'HEAD' });
+    expect(reply.status).toBe(503);
+    expect(reply.headers['retry-after']).toMatch(/^\d+$/);
   });
 });

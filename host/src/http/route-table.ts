@@ -15,8 +15,7 @@ export type RouteLookup =
 /**
  * Finds the function for a method and a routing path (see `toRoutingPath`): the most specific
  * route that accepts the method, as ASP.NET Core picks among the endpoints whose path and
- * method match. HEAD is also served by a GET function, the most specific route that accepts
- * HEAD or GET winning.
+ * method match. HEAD goes only to a function that lists HEAD, as in the Functions host.
  */
 export class RouteTable {
   readonly routes: readonly HttpRoute[];
@@ -27,14 +26,14 @@ export class RouteTable {
 
   lookup(method: string, path: string): RouteLookup {
     for (const route of this.routes) {
-      if (!accepts(route, method) && !(method === 'HEAD' && accepts(route, 'GET'))) continue;
+      if (!accepts(route, method)) continue;
       const params = matchRoute(route.route, path);
       if (params) return { kind: 'found', route, params };
     }
     return { kind: 'notFound' };
   }
 
-  /** The methods some function accepts at `path`, plus HEAD where GET is, and OPTIONS; empty if none. */
+  /** The methods some function accepts at `path`, and OPTIONS; empty if none. */
   allowedMethods(path: string): string[] {
     const methods = new Set<string>();
     let anyMethod = false;
@@ -45,7 +44,6 @@ export class RouteTable {
     }
     if (anyMethod) return ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'];
     if (methods.size === 0) return [];
-    if (methods.has('GET')) methods.add('HEAD');
     methods.add('OPTIONS');
     return [...methods].sort();
   }

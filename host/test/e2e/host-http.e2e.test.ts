@@ -104,12 +104,17 @@ describe('routing', () => {
     expect(reply.text).toBe('');
   });
 
-  it('answers HEAD like GET, without a body, where only GET is registered', async () => {
-    const get = await request(`${host.url}/api/logs`);
-    const head = await request(`${host.url}/api/logs`, { method: 'HEAD' });
+  it('answers HEAD without a body from a function that lists HEAD', async () => {
+    const get = await request(`${host.url}/api/files/a.txt`);
+    const head = await request(`${host.url}/api/files/a.txt`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(head.text).toBe('');
     expect(head.headers['content-length']).toBe(get.headers['content-length']);
+  });
+
+  it('answers HEAD with 404 where only GET is registered, as the Functions host does', async () => {
+    const head = await request(`${host.url}/api/logs`, { method: 'HEAD' });
+    expect(head.status).toBe(404);
   });
 
   it('answers OPTIONS with 404 where no function accepts it and no CORS preflight asks', async () => {

@@ -32,11 +32,8 @@ describe('RouteTable.lookup', () => {
     });
   });
 
-  it('sends HEAD to the GET function when no function takes HEAD itself', () => {
-    expect(table.lookup('HEAD', '/items/7')).toMatchObject({
-      kind: 'found',
-      route: { functionName: 'getItem' },
-    });
+  it('sends HEAD only to a function that lists it, as the Functions host does', () => {
+    expect(table.lookup('HEAD', '/items/7')).toEqual({ kind: 'notFound' });
     expect(table.lookup('HEAD', '/probe')).toMatchObject({
       kind: 'found',
       route: { functionName: 'probe' },
@@ -79,9 +76,9 @@ describe('RouteTable.lookup', () => {
       expect(withCatchAll.lookup('GET', '/')).toMatchObject({ route: { functionName: 'root' } });
     });
 
-    it('sends HEAD to the more specific GET function, not to the catch-all', () => {
+    it('gives HEAD to the catch-all where the more specific route takes only GET', () => {
       expect(withCatchAll.lookup('HEAD', '/items/7')).toMatchObject({
-        route: { functionName: 'getItem' },
+        route: { functionName: 'fallback' },
       });
     });
   });
