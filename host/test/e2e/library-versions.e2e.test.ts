@@ -5,46 +5,80 @@ import path from 'node:path';
 import { type ReadyServer, request, startHostProcess } from '../../src';
 
 /**
- * The same requests through every `@azure/functions` 4.x minor an app may have locked: the
- * newest patch of each minor, 4.0 to 4.15, plus 4.16.2 (the last that fails a GET which
- * carries a body, which the host must therefore never send) and the newest, which is the
- * root's own `@azure/functions`. Each is installed at the root under an alias
- * (`azure-functions-4-0` is `npm:@azure/functions@4.0.1`) and linked into a copy of the
- * fixture app as its `@azure/functions`.
+ * The same requests through every `@azure/functions` 4.x minor an app may have locked. The root
+ * package.json installs them side by side as exact aliased dev dependencies, and this file
+ * takes its list from there: `azure-functions-4-<minor>` is the newest patch of that minor
+ * (4.0.1, 4.1.0, … 4.15.0), `azure-functions-4-16-2` is 4.16.2 (the last patch that fails a GET
+ * which carries a body, which the host must therefore never send), and the newest is the root's
+ * own `@azure/functions`. Each is linked into a copy of the fixture app as its
+ * `@azure/functions`. All of them declare `engines.node` `>=18.0` or `>=20.0`.
  */
 // The versions are known when the cases are collected, so each library is loaded synchronously.
 const load = createRequire(__filename);
-const rootModules = path.resolve(__dirname, '../../../node_modules');
+const root = path.resolve(__dirname, '../../..');
+const rootModules = path.join(root, 'node_modules');
 const fixture = path.join(__dirname, '../fixtures/versions-app');
-const aliases = [
-  ...Array.from({ length: 16 }, (_, minor) => `azure-functions-4-${minor}`),
-  'azure-functions-4-16-2',
-  '@azure/functions',
-];
-const versions = aliases.map((module) => {
-  const library = load(path.join(rootModules, module)) as { app: { setup?: unknown } };
-  const { version } = load(path.join(rootModules, module, 'package.json')) as {
-    version: string;
-  };
-  // HTTP streams came with app.setup (4.3); older versions run without streams only.
-  return { version, module, streams: typeof library.app.setup === 'function' };
-});
+
+/**
+ * `app.setup({ enableHttpStream })`, and with it HTTP streams, first shipped in 4.3.0. A library
+ * that ignored the option would fail the stream cases: with streams the library itself, not the
+ * host, reads the query and writes the cookies, and both read differently.
+ */
+const FIRST_MINOR_WITH_STREAMS = 3;
+
+const { dependencies, devDependencies } = load(path.join(root, 'package.json')) as Record<
+  'dependencies' | 'devDependencies',
+  Record<string, string>
+>;
+const versions = [
+  ...Object.entries(devDependencies)
+    .filter(([module]) => module.startsWith('azure-functions-4-'))
+    .map(([module, spec]) => ({ module, spec })),
+  { module: '@azure/functions', spec: dependencies['@azure/functions'] },
+]
+  .map(({ module, spec }) => {
+    const library = load(path.join(rootModules, module)) as { app: { setup?: unknown } };
+    const { version } = load(path.join(rootModules, module, 'package.json')) as {
+      version: string;
+    };
+    const [, minor, patch] = version.split('.').map(Number);
+    const hasSetup = typeof library.app.setup === 'function';
+    return { module, spec, version, minor, patch, hasSetup };
+  })
+  .sort((a, b) => a.minor - b.minor || a.patch - b.patch);
 const cases = versions.flatMap((v) => [
   { ...v, stream: false },
-  ...(v.streams ? [{ ...v, stream: true }] : []),
+  ...(v.minor >= FIRST_MINOR_WITH_STREAMS ? [{ ...v, stream: true }] : []),
 ]);
 
-it('covers every 4.x minor up to the newest, streams from 4.3 on', () => {
-  const minors = versions.map(({ version }) => version.split('.').slice(0, 2).join('.'));
-  const newestMinor = Number(minors[minors.length - 1].split('.')[1]);
-  expect(new Set(minors)).toEqual(
-    new Set(Array.from({ length: newestMinor + 1 }, (_, minor) => `4.${minor}`)),
-  );
-  expect(versions.filter((v) => !v.streams).map((v) => v.version)).toEqual([
-    '4.0.1',
-    '4.1.0',
-    '4.2.0',
-  ]);
+describe('the libraries under test', () => {
+  it('are each pinned to one exact version, which their alias names', () => {
+    const aliased = versions.filter((v) => v.module !== '@azure/functions');
+    for (const { module, spec, version, minor, patch } of aliased) {
+      // azure-functions-4-7 pins the newest 4.7 patch; azure-functions-4-16-2 pins 4.16.2.
+      expect([`azure-functions-4-${minor}`, `azure-functions-4-${minor}-${patch}`]).toContain(
+        module,
+      );
+      expect({ module, spec }).toEqual({ module, spec: `npm:@azure/functions@${version}` });
+    }
+  });
+
+  it('cover every 4.x minor up to the newest, and 4.16.2', () => {
+    const newestMinor = versions[versions.length - 1].minor;
+    expect(new Set(versions.map((v) => v.minor))).toEqual(
+      new Set(Array.from({ length: newestMinor + 1 }, (_, minor) => minor)),
+    );
+    expect(versions.map((v) => v.version)).toContain('4.16.2');
+  });
+
+  it(`have app.setup, which enables HTTP streams, from 4.${FIRST_MINOR_WITH_STREAMS} on and not before`, () => {
+    for (const { version, minor, hasSetup } of versions) {
+      expect({ version, hasSetup }).toEqual({
+        version,
+        hasSetup: minor >= FIRST_MINOR_WITH_STREAMS,
+      });
+    }
+  });
 });
 
 let workDir: string;
