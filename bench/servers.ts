@@ -42,6 +42,8 @@ export async function startHost(settings: HostSettings): Promise<ChildServer> {
   return ready(spawnHostProcess({ appRoot: settings.appRoot, env, nodeFlags }));
 }
 
+const STREAMS_ON_MAIN = 'dist/functions/*.js';
+
 /**
  * The app as shipped, minus `functions/watch.js`, the one function that turns on the
  * library's HTTP streams (`app.setup({ enableHttpStream: true })`, which /watch needs): the
@@ -67,8 +69,6 @@ export async function streamsOffAppRoot(appRoot: string, dir: string): Promise<s
   }
   return dir;
 }
-
-const STREAMS_ON_MAIN = 'dist/functions/*.js';
 
 /** Baseline (b), the bare node:http server. */
 export async function startBaselineServer(cpuProfDir?: string): Promise<ChildServer> {

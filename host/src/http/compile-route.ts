@@ -152,7 +152,7 @@ export function matchRoute(route: CompiledRoute, path: string): Record<string, s
 export function toRoutingPath(urlPath: string): string {
   return urlPath
     .split(/(%2F)/i)
-    .map((part, index) => (index % 2 === 1 ? part : decodeSegment(part)))
+    .map((part, index) => (index % 2 === 1 ? part : decodeEscapes(part)))
     .join('');
 }
 
@@ -167,7 +167,7 @@ export function compareRoutePrecedence(a: CompiledRoute, b: CompiledRoute): numb
 }
 
 /** Decodes each run of percent-escapes on its own, so one bad run leaves the others decoded. */
-function decodeSegment(raw: string): string {
+function decodeEscapes(raw: string): string {
   return raw.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
     try {
       return decodeURIComponent(run);

@@ -97,7 +97,6 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
       return;
     }
     const path = url.pathname;
-
     const routingPath = toRoutingPath(path);
 
     if (
