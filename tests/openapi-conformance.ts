@@ -53,7 +53,7 @@ export function expectConformant(method: string, url: string, reply: Reply): voi
   if (!template) {
     // The catch-all's 404, whatever the method.
     if (reply.status !== 404) throw new Error(`${label}: no path of openapi.json matches`);
-    return expectResponse(label, unrouted('404'), reply);
+    return expectResponse(method, label, unrouted('404'), reply);
   }
   const pathItem = (openApiDocument.paths as Node)[template] as Node;
   const operation = pathItem[method.toLowerCase()] as Node | undefined;
@@ -64,7 +64,7 @@ export function expectConformant(method: string, url: string, reply: Reply): voi
     if (reply.headers.allow !== allow) {
       throw new Error(`${label}: Allow is ${reply.headers.allow}, the document says ${allow}`);
     }
-    return expectResponse(label, unrouted('405'), reply);
+    return expectResponse(method, label, unrouted('405'), reply);
   }
   if (method === 'OPTIONS' && reply.headers.allow !== allow) {
     throw new Error(`${label}: Allow is ${reply.headers.allow}, the document says ${allow}`);
@@ -78,11 +78,12 @@ export function expectConformant(method: string, url: string, reply: Reply): voi
     );
   }
   const basePointer = `/paths/${escapePointer(template)}/${method.toLowerCase()}/responses/${reply.status}`;
-  expectResponse(label, resolve(documented, basePointer), reply);
+  expectResponse(method, label, resolve(documented, basePointer), reply);
 }
 
 /** The documented headers, content type and JSON schema of one response, against `reply`. */
 function expectResponse(
+  method: string,
   label: string,
   { node: response, pointer }: { node: Node; pointer: string },
   reply: Reply,
@@ -94,6 +95,11 @@ function expectResponse(
     }
   }
 
+  // A HEAD answer has the headers of its GET and never a body.
+  if (method === 'HEAD') {
+    if (reply.text !== '') throw new Error(`${label}: a body was sent to HEAD`);
+    return;
+  }
   const content = response.content as Node | undefined;
   if (content === undefined) {
     if (reply.text !== '') throw new Error(`${label}: a body was sent where none is documented`);
