@@ -33,7 +33,7 @@ afterAll(async () => {
   await host?.stop();
 });
 
-const deleteNamed = (name: string, headers = ADMIN) =>
+const deleteNamed = (name: string, headers: Record<string, string> = ADMIN) =>
   request(`${host.url}/counters/${name}`, { method: 'DELETE', headers });
 
 describe('GET /counters', () => {
