@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { conformantRequest as request } from '../openapi-conformance';
 import { type HostProcess, startHost } from '../support/host-process';
+import { openEventStream } from '../support/sse';
 
 // GET /counters and DELETE /counters/{name} through the offline host, over HTTP, with the
 // catch-all's answers around them. Every answer is checked against openapi.json.
@@ -78,6 +79,29 @@ describe('DELETE /counters/{name}', () => {
     await host.waitForLog(/deleted "visits", which held 1/);
     expect(host.logs().match(/deleted "/g)).toHaveLength(1);
     expect((await request(`${host.url}/get/visits`)).json()).toEqual({ value: 0 });
+  });
+
+  it('shows 0 to the watchers of the counter, in this host and in another on the directory', async () => {
+    const other = await startHost({
+      dataDir: host.dataDir,
+      env: { BACKUP_SCHEDULE: NO_BACKUPS, LOG_LEVEL: 'warning', SHUTDOWN_TIMEOUT_MS: '1000' },
+    });
+    const here = await openEventStream(`${host.url}/watch/page-home`);
+    const there = await openEventStream(`${other.url}/watch/page-home`);
+    try {
+      expect(await here.sse.nextValue()).toBe('3');
+      expect(await there.sse.nextValue()).toBe('3');
+      expect((await deleteNamed('page-home')).json()).toEqual({ name: 'page-home', value: 3 });
+      expect(await here.sse.nextValue()).toBe('0');
+      expect(await there.sse.nextValue()).toBe('0');
+      await request(`${host.url}/increment/page-home`, { method: 'POST' });
+      expect(await here.sse.nextValue()).toBe('1');
+      expect(await there.sse.nextValue()).toBe('1');
+    } finally {
+      here.close();
+      there.close();
+      await other.stop();
+    }
   });
 
   it('answers 404 JSON for a counter that does not exist', async () => {
