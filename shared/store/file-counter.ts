@@ -124,6 +124,13 @@ export class FileCounter {
     try {
       if (!(await this.ensureDir(false))) return notFound(this.dataDir);
       const removed = await this.exclusive(false, async () => {
+        // A directory another process has just made holds no file until its first change is
+        // written: that counter does not exist yet, and its first change must not be lost.
+        const [data, backup] = await Promise.all([
+          readValueFile(this.dataPath),
+          readValueFile(this.backupPath),
+        ]);
+        if (data.state === 'missing' && backup.state === 'missing') return undefined;
         const value = await this.loadHealing(warn);
         const parent = path.dirname(this.dataDir);
         const trash = path.join(
