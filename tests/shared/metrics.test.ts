@@ -37,9 +37,11 @@ const totalOf = (s: Scrape, name: string) => s.total(name);
 
 /** Commits that recorded `phase`, from prom-client's own reading of the histogram. */
 async function phaseCount(phase: string): Promise<number> {
-  const { values } = await registry
-    .getSingleMetric('rusty_counter_commit_phase_duration_seconds')!
-    .get();
+  const metric = registry.getSingleMetric('rusty_counter_commit_phase_duration_seconds');
+  // A histogram's values name their series (`_bucket`, `_sum`, `_count`); the types omit it.
+  const { values } = (await metric!.get()) as {
+    values: Array<{ metricName?: string; labels: Record<string, string | number>; value: number }>;
+  };
   const count = values.find(
     (v) =>
       v.metricName === 'rusty_counter_commit_phase_duration_seconds_count' &&
