@@ -1,7 +1,7 @@
 import { type HostProcess, startHost } from '../support/host-process';
 import { request } from '../support/http';
 import { mountTmpfs } from '../support/temp-dir';
-import { Scrape } from '../support/prometheus';
+import { Scrape } from '../../bench/scrape';
 
 // GET /metrics through the offline host, over HTTP: requests are counted by the library's
 // invocation hooks, which the host runs as the Functions worker does.

@@ -5,7 +5,7 @@ import { backup } from '../../functions/backup';
 import { metrics } from '../../functions/metrics';
 import { resetServices } from '../../shared/services';
 import { callHandler } from '../support/call-handler';
-import { Scrape } from '../support/prometheus';
+import { Scrape } from '../../bench/scrape';
 import { tempDir } from '../support/temp-dir';
 
 let scratch: ReturnType<typeof tempDir>;

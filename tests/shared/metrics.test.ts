@@ -5,7 +5,7 @@ import { Counters } from '../../shared/store/counters';
 import { DirectoryLock } from '../../shared/store/directory-lock';
 import { LOCK_FILE } from '../../shared/store/file-counter';
 import { FilesEngine } from '../../shared/store/files';
-import { Scrape } from '../support/prometheus';
+import { Scrape } from '../../bench/scrape';
 import { mountTmpfs, tempDir } from '../support/temp-dir';
 
 /**

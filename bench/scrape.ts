@@ -67,11 +67,6 @@ export class Scrape {
     return this.family(name).metrics.reduce((n, sample) => n + Number(sample.value), 0);
   }
 
-  /** The label values a family's series carry for `label`, e.g. every `function`. */
-  labelValues(name: string, label: string): string[] {
-    return this.family(name).metrics.map((sample) => sample.labels?.[label] ?? '');
-  }
-
   private family(name: string): MetricFamily {
     const family = this.families.find((f) => f.name === name);
     if (family === undefined) throw new Error(`no metric ${name} in the scrape`);
