@@ -39,11 +39,23 @@ const requestSeconds = new Histogram({
   registers: [registry],
 });
 
+// The series of each label set, bound once (the label sets are few): a lookup by labels
+// would hash them again at every request.
+const requestSeries = new Map<string, { count: () => void; time: (seconds: number) => void }>();
+
 /** One answered request; `seconds` from the invocation's start to its response. */
 export function recordRequest(fn: string, method: string, status: number, seconds: number): void {
   if (!enabled) return;
-  requests.labels(fn, method, String(status)).inc();
-  requestSeconds.labels(fn).observe(seconds);
+  const key = `${fn} ${method} ${status}`;
+  let series = requestSeries.get(key);
+  if (series === undefined) {
+    const counted = requests.labels(fn, method, String(status));
+    const timed = requestSeconds.labels(fn);
+    series = { count: () => counted.inc(), time: (value) => timed.observe(value) };
+    requestSeries.set(key, series);
+  }
+  series.count();
+  series.time(seconds);
 }
 
 // ---- changes and commits (Counters, above every engine) ----
@@ -104,6 +116,13 @@ const phaseSeconds = new Histogram({
   registers: [registry],
 });
 
+const phaseChildren = {
+  lock_wait: phaseSeconds.labels('lock_wait'),
+  write: phaseSeconds.labels('write'),
+  fsync: phaseSeconds.labels('fsync'),
+  database: phaseSeconds.labels('database'),
+};
+
 /** Splits one commit's time into phases; recorded once, at `done()`. */
 export interface CommitTimer {
   /** The time since the previous mark (or the timer's start) was spent in `phase`. */
@@ -125,8 +144,8 @@ export function commitTimer(): CommitTimer {
       last = now;
     },
     done() {
-      for (const [phase, ms] of Object.entries(spent ?? {})) {
-        phaseSeconds.labels(phase).observe(ms / 1000);
+      for (const [phase, ms] of Object.entries(spent ?? {}) as Array<[CommitPhase, number]>) {
+        phaseChildren[phase].observe(ms / 1000);
       }
       spent = undefined;
     },
