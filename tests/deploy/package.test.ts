@@ -54,6 +54,7 @@ describe('npm run package', () => {
       'get.js',
       'health.js',
       'increment.js',
+      'metrics.js',
       'not-found.js',
       'openapi.js',
       'page.js',
