@@ -1,10 +1,11 @@
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DATA_FILE } from '../shared/store/file-counter';
 import { load } from './http';
-import type { BenchOptions } from './options';
+import { parseOptions, type BenchOptions } from './options';
 import { Scrape } from './scrape';
-import { startHost, type ChildServer } from './servers';
+import { killAll, startHost, type ChildServer } from './servers';
 import { median } from './stats';
 import { settledTotal } from './stored-value';
 
@@ -201,4 +202,26 @@ function keepScraping(url: string): { stop(): Promise<void> } {
       await last;
     },
   };
+}
+
+/** This part alone: `node dist/bench/metrics-cost.js [--duration=S] [--rounds=N] [--connections=L]`. */
+async function main(): Promise<void> {
+  const appRoot = path.resolve(__dirname, '..', '..');
+  const options = parseOptions(process.argv.slice(2), process.env, appRoot);
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'counter-bench-metrics-'));
+  try {
+    const cost = await measureMetricsCost(options, work);
+    process.stdout.write(describeMetricsCost(cost));
+    if (!cost.agreement.ok) process.exitCode = 1;
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    killAll();
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
 }
