@@ -16,6 +16,8 @@ export interface HostSettings {
   groupCommit: boolean;
   cpuProfDir?: string;
   nodeFlags?: string[];
+  /** More settings, e.g. COUNTER_METRICS=false. */
+  env?: Record<string, string>;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -37,6 +39,7 @@ export async function startHost(settings: HostSettings): Promise<ChildServer> {
     COUNTER_READ_KEY: '',
     // Per-request log lines would measure the terminal, not the counter.
     LOG_LEVEL: 'warning',
+    ...settings.env,
   };
   const nodeFlags = [...(settings.nodeFlags ?? []), ...profileFlags(settings.cpuProfDir)];
   return ready(spawnHostProcess({ appRoot: settings.appRoot, env, nodeFlags }));

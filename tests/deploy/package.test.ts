@@ -56,6 +56,7 @@ describe('npm run package', () => {
       'health.js',
       'increment.js',
       'list-counters.js',
+      'metrics.js',
       'not-found.js',
       'openapi.js',
       'page.js',

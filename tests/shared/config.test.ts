@@ -36,7 +36,16 @@ describe('configuration', () => {
       maxNamed: 10000,
       maxWatchers: 1000,
       publicHits: false,
+      metrics: true,
+      metricsKey: undefined,
     });
+  });
+
+  it('reads COUNTER_METRICS and COUNTER_METRICS_KEY', () => {
+    const config = loadConfig({ COUNTER_METRICS: 'false', COUNTER_METRICS_KEY: ' scrape ' }, root);
+    expect(config.metrics).toBe(false);
+    expect(config.metricsKey).toBe('scrape');
+    expect(() => loadConfig({ COUNTER_METRICS: 'maybe' }, root)).toThrow(/COUNTER_METRICS/);
   });
 
   it('reads COUNTER_MAX_WATCHERS and COUNTER_PUBLIC_HITS', () => {
