@@ -420,6 +420,27 @@ export const openApiDocument: JsonObject = {
         },
       },
     },
+    '/metrics': {
+      get: {
+        operationId: 'metrics',
+        summary: "This replica's metrics in Prometheus' text format (docs/metrics.md)",
+        tags: ['operations'],
+        security: [NO_KEY, key('metricsKey')],
+        responses: {
+          '200': {
+            description:
+              'Prometheus text exposition format 0.0.4: requests, latencies, changes, commit times, refusals, healings, backups, watchers, named counters, Node process metrics. Never a label per counter name.',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          '401': ref('responses', 'Unauthorized'),
+          '404': {
+            description: 'Metrics are turned off (COUNTER_METRICS=false).',
+            content: { 'application/json': { schema: ref('schemas', 'Error') } },
+          },
+          '413': ref('responses', 'RequestTooLarge'),
+        },
+      },
+    },
   }),
   // OpenAPI has no place for answers outside every operation; these are the catch-all
   // function's (functions/not-found.ts), the same on every path.
@@ -443,6 +464,12 @@ export const openApiDocument: JsonObject = {
         type: 'http',
         scheme: 'bearer',
         description: 'COUNTER_READ_KEY: when configured, reads need it (or the write key).',
+      },
+      metricsKey: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'COUNTER_METRICS_KEY: when configured, GET /metrics needs it; otherwise it is open.',
       },
       adminKey: {
         type: 'http',

@@ -1,5 +1,5 @@
 import { type HostProcess, startHost } from '../support/host-process';
-import { request } from '../support/http';
+import { conformantRequest as request } from '../openapi-conformance';
 import { mountTmpfs } from '../support/temp-dir';
 import { Scrape } from '../../bench/scrape';
 
