@@ -267,3 +267,17 @@ describe('deploy/ecs/postgres/ (the counters in PostgreSQL)', () => {
     );
   });
 });
+
+describe('metrics scraping (docs/metrics.md)', () => {
+  it.each(['task-definition.json', 'postgres/task-definition.json'])(
+    "labels the container of %s for the CloudWatch agent's Prometheus discovery",
+    (file) => {
+      const [container] = read<RegisterTaskDefinitionCommandInput>(file).containerDefinitions ?? [];
+      const port = String(container.portMappings?.[0]?.containerPort);
+      expect(container.dockerLabels).toEqual({
+        ECS_PROMETHEUS_EXPORTER_PORT: port,
+        ECS_PROMETHEUS_METRICS_PATH: '/metrics',
+      });
+    },
+  );
+});

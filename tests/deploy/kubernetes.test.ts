@@ -230,3 +230,12 @@ describe('deploy/kubernetes/', () => {
     expect(shutdownTimeoutMs).toBeGreaterThan(lockTimeoutMs);
   });
 });
+
+describe('metrics scraping (docs/metrics.md)', () => {
+  it("annotates every pod for Prometheus with the container's port and /metrics", () => {
+    const annotations = deployment.spec?.template.metadata?.annotations ?? {};
+    expect(annotations['prometheus.io/scrape']).toBe('true');
+    expect(Number(annotations['prometheus.io/port'])).toBe(containerPort('http'));
+    expect(annotations['prometheus.io/path']).toBe('/metrics');
+  });
+});
