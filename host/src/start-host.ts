@@ -192,7 +192,6 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         logger.log('error', 'host', `an appTerminate hook failed: ${describeError(err)}`);
       }
       server.closeAllConnections();
-      appProxy?.close();
       removeCrashGuard();
       return drained;
     },

@@ -8,8 +8,8 @@ import { fromRpcHttpResponse, type HttpAnswer } from '../converters/from-rpc-htt
 import type { InFlightTracker } from '../utils/in-flight-tracker';
 import { invokeFunction } from '../invocation/invoke-function';
 import type { AppHttpProxy } from './app-http-proxy';
-import { forwardToAppProxy } from './forward-to-app-proxy';
-import { cancelBodyOnDisconnect } from './cancel-on-disconnect';
+import { tieBodyToClient } from './tie-body-to-client';
+import { finished } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import { lingerBeforeClose } from './linger-before-close';
 import type { Logger } from '../utils/logger';
@@ -204,9 +204,10 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
   };
 
   /**
-   * Streaming mode: the request goes to the library's proxy while the invocation runs; the
-   * library answers through the proxy, so the invocation's response carries no HTTP data.
-   * Resolves with the status the client got (0 if it left or the answer broke off).
+   * Streaming mode: the request goes to the library's proxy handler, in this process, while
+   * the invocation runs; the library reads the body and writes the answer itself, so the
+   * invocation's response carries no HTTP data. Resolves with the status the client got (0 if
+   * it left or the answer broke off).
    */
   const answerByStream = async (
     appProxy: AppHttpProxy,
@@ -218,58 +219,54 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
   ): Promise<number> => {
     const functionName = httpFunction.fn.metadata.name;
     const invocationId = randomUUID();
-    const forwarding = forwardToAppProxy({
-      proxyUri: appProxy.uri,
+    let tooLarge = false;
+    const handedOver = appProxy.handOver({
       invocationId,
       req,
       res,
       url,
       responseHeaders: corsHeadersFor(req),
       maxBodyBytes,
+      onTooLarge: () => {
+        tooLarge = true;
+        if (res.headersSent || res.destroyed) return;
+        handedOver.detach();
+        lingerBeforeClose(req, res, TOO_LARGE_LINGER_MS);
+        send(req, res, jsonError(413, `the request body is larger than ${maxBodyBytes} bytes`));
+      },
     });
     const method = req.method ?? 'GET';
-    // The body goes through the proxy, never in the invocation.
+    // The body goes to the library as a stream, never in the invocation.
     const rpcRequest = toRpcHttpRequest(method, url, req.headers, params, Buffer.alloc(0));
-    const invocation = invokeFunction(
-      registry,
-      programmingModel,
-      httpFunction.fn,
-      [{ name: httpFunction.triggerName, data: { http: rpcRequest } }],
-      logger,
-      {
-        invocationId,
-        triggerMetadata: toRpcHttpTriggerMetadata(url, req.headers, params),
-        beforeResponse: (result) => cancelBodyOnDisconnect(result, res),
-      },
-    ).then(
-      ({ result }) => {
-        // Without a result the library sends nothing through the proxy: answer 204 as without streams.
-        if ((result === undefined || result === null) && !forwarding.answered) {
-          forwarding.abort();
-          if (!res.headersSent) send(req, res, { status: 204, headers: {}, body: NO_BODY });
-        }
-      },
-      (err: unknown) => {
-        if (res.destroyed) return;
+    try {
+      const { result } = await invokeFunction(
+        registry,
+        programmingModel,
+        httpFunction.fn,
+        [{ name: httpFunction.triggerName, data: { http: rpcRequest } }],
+        logger,
+        {
+          invocationId,
+          triggerMetadata: toRpcHttpTriggerMetadata(url, req.headers, params),
+          beforeResponse: (result) => tieBodyToClient(result, res),
+        },
+      );
+      // Without a result the library writes nothing: answer 204 as without streams.
+      if ((result === undefined || result === null) && !res.headersSent && !res.destroyed) {
+        handedOver.detach();
+        send(req, res, { status: 204, headers: {}, body: NO_BODY });
+      }
+    } catch (err) {
+      // A handler that failed reading a body cut off at the limit has had its 413.
+      if (!tooLarge && !res.destroyed) {
         logger.log('error', functionName, `failed: ${describeError(err)}`);
-        forwarding.abort();
+        handedOver.detach();
         if (!res.headersSent) send(req, res, emptyAnswer(500));
         else res.destroy();
-      },
-    );
-    const outcome = await forwarding.done;
-    if (outcome.kind === 'tooLarge' && !res.headersSent && !res.destroyed) {
-      send(req, res, jsonError(413, `the request body is larger than ${maxBodyBytes} bytes`));
-    } else if (outcome.kind === 'failed' && !res.headersSent && !res.destroyed) {
-      logger.log(
-        'error',
-        functionName,
-        `forwarding to the app failed: ${describeError(outcome.error)}`,
-      );
-      send(req, res, emptyAnswer(500));
+      }
     }
-    await invocation;
-    return res.destroyed && !res.writableFinished ? 0 : res.statusCode;
+    await finished(res).catch(() => undefined);
+    return res.writableFinished ? res.statusCode : 0;
   };
 
   return (req, res) => {
