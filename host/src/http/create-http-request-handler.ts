@@ -11,7 +11,8 @@ import type { AppHttpProxy } from './app-http-proxy';
 import { tieBodyToClient } from './tie-body-to-client';
 import { finished } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import { lingerBeforeClose } from './linger-before-close';
+import { dropUnreadBody, lingerBeforeClose } from './linger-before-close';
+import { BodyRateGuard, MIN_REQUEST_BODY_RATE } from './body-rate-guard';
 import type { Logger } from '../utils/logger';
 import { readRequestBody } from './read-request-body';
 import { type HttpRoute, RouteTable } from './route-table';
@@ -53,6 +54,30 @@ const TOO_LARGE_LINGER_MS = 2000;
  */
 export function createHttpRequestHandler(options: HttpRequestHandlerOptions): RequestListener {
   const { registry, programmingModel, cors, logger, inFlight, maxBodyBytes } = options;
+  const bodyRate = new BodyRateGuard(MIN_REQUEST_BODY_RATE, (req, res) => {
+    logger.log(
+      'warning',
+      'host',
+      `${req.method} ${req.url}: the request body came slower than ${MIN_REQUEST_BODY_RATE.bytesPerSecond} bytes/s; connection closed`,
+    );
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    cutOff.add(req);
+    lingerBeforeClose(req, res, TOO_LARGE_LINGER_MS);
+    send(
+      req,
+      res,
+      jsonError(
+        408,
+        `the request body arrived slower than ${MIN_REQUEST_BODY_RATE.bytesPerSecond} bytes/s; send it again, faster`,
+        { connection: 'close' },
+      ),
+    );
+  });
+  /** Requests cut off for a slow body: their invocations' failures are no news. */
+  const cutOff = new WeakSet<IncomingMessage>();
   const table = new RouteTable(options.functions.map((httpFunction) => httpFunction.route));
   const functionsByName = new Map(options.functions.map((f) => [f.route.functionName, f]));
 
@@ -258,7 +283,7 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
       }
     } catch (err) {
       // A handler that failed reading a body cut off at the limit has had its 413.
-      if (!tooLarge && !res.destroyed) {
+      if (!tooLarge && !cutOff.has(req) && !res.destroyed) {
         logger.log('error', functionName, `failed: ${describeError(err)}`);
         handedOver.detach();
         if (!res.headersSent) send(req, res, emptyAnswer(500));
@@ -271,6 +296,10 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
 
   return (req, res) => {
     res.once('close', inFlight.begin());
+    bodyRate.watch(req, res);
+    // As Kestrel: a body the app left unread is read and dropped once the answer is out, so
+    // the connection can carry the next request instead of stalling behind it.
+    res.once('finish', () => dropUnreadBody(req));
     handle(req, res).catch((err: unknown) => {
       logger.log(
         'error',
