@@ -3,6 +3,8 @@ import path from 'node:path';
 import { describeError } from './utils/describe-error';
 import { HostStartupError } from './utils/host-startup-error';
 import { startHost } from './start-host';
+import { createLogger } from './utils/logger';
+import { OutputSink } from './utils/output-sink';
 
 /**
  * `node host/dist/main.js [appRoot]` (or `functions-host [appRoot]`): serves the Functions app in appRoot (default: the
@@ -25,13 +27,25 @@ async function main(): Promise<void> {
     fail(new HostStartupError(`cannot use ${appRoot} as the app root: ${(err as Error).message}`));
   }
 
+  const out = new OutputSink('stdout', process.stdout);
+  const errors = new OutputSink('stderr', process.stderr);
+  /** Says how many log lines were lost, on whichever output still works. */
+  const reportDropped = () => {
+    const working = errors.failure === undefined ? errors : out;
+    const logger = createLogger('warning', working, working);
+    for (const sink of [out, errors]) {
+      const summary = sink.summary();
+      if (summary) logger.log('warning', 'host', summary);
+    }
+  };
+
   let host: Awaited<ReturnType<typeof startHost>>;
   try {
     host = await startHost({
       appRoot,
       env: process.env,
-      out: process.stdout,
-      errors: process.stderr,
+      out,
+      errors,
     });
   } catch (err) {
     fail(err);
@@ -41,6 +55,7 @@ async function main(): Promise<void> {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
       host.logger.log('warning', 'host', `${signal} again: exiting without waiting`);
+      reportDropped();
       process.exit(1);
     }
     stopping = true;
@@ -57,6 +72,7 @@ async function main(): Promise<void> {
         'host',
         drained ? 'stopped' : 'stopped with invocations cut off',
       );
+      reportDropped();
       process.exit(drained ? 0 : 1);
     });
   };
