@@ -1,3 +1,5 @@
+import { describeError } from './describe-error';
+import { errnoOf } from './errno';
 import type { LineSink } from './logger';
 
 /** A stream the host writes its log lines to: process.stdout or process.stderr. */
@@ -42,7 +44,7 @@ export class OutputSink implements LineSink {
     } catch (err) {
       // A descriptor closed before the stream first used it throws at once.
       this.dropped += 1;
-      this.fail(err as Error);
+      this.fail(err);
       return false;
     }
   }
@@ -53,7 +55,7 @@ export class OutputSink implements LineSink {
     return `${this.dropped} log line(s) dropped: writing to ${this.name} failed (${this.failure ?? 'unknown error'})`;
   }
 
-  private fail(err: Error): void {
-    this.failure ??= (err as NodeJS.ErrnoException).code ?? err.message;
+  private fail(err: unknown): void {
+    this.failure ??= errnoOf(err) ?? describeError(err);
   }
 }
