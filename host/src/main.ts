@@ -3,7 +3,15 @@ import path from 'node:path';
 import { describeError } from './utils/describe-error';
 import { HostStartupError } from './utils/host-startup-error';
 import { startHost } from './start-host';
-import { createLogger } from './utils/logger';
+import { createLogger, parseLogLevel } from './utils/logger';
+import { loadSettings } from './settings/load-settings';
+import {
+  parseWorkerCount,
+  reportReady,
+  runWorkerProcesses,
+  WORKER_COUNT_SETTING,
+  workerRole,
+} from './workers/worker-processes';
 import { OutputSink } from './utils/output-sink';
 
 /**
@@ -39,17 +47,30 @@ async function main(): Promise<void> {
     }
   };
 
+  const role = workerRole();
+  if (!role) {
+    let workers: number;
+    try {
+      // local.settings.json and .env may set it, as any app setting.
+      await loadSettings(appRoot, process.env);
+      workers = parseWorkerCount(process.env[WORKER_COUNT_SETTING]);
+    } catch (err) {
+      fail(err);
+    }
+    if (workers > 1) {
+      const level = parseLogLevel(process.env.LOG_LEVEL ?? '') ?? 'information';
+      runWorkerProcesses(workers, createLogger(level, out, errors));
+      return;
+    }
+  }
+
   let host: Awaited<ReturnType<typeof startHost>>;
   try {
-    host = await startHost({
-      appRoot,
-      env: process.env,
-      out,
-      errors,
-    });
+    host = await startHost({ appRoot, env: process.env, out, errors, role });
   } catch (err) {
     fail(err);
   }
+  reportReady();
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -76,8 +97,16 @@ async function main(): Promise<void> {
       process.exit(drained ? 0 : 1);
     });
   };
-  process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  if (role) {
+    // The primary stops the workers with SIGTERM; Ctrl-C reaches every process of the group,
+    // and a worker must not take the primary's forwarded SIGTERM as a second signal.
+    process.on('SIGINT', () => undefined);
+    // A primary that died (SIGKILL) leaves no one to stop this worker: it stops itself.
+    process.on('disconnect', () => stop('SIGTERM'));
+  } else {
+    process.on('SIGINT', stop);
+  }
 }
 
 function fail(err: unknown): never {

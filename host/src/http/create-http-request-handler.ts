@@ -216,8 +216,8 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
       );
       const http = httpDataOf(response);
       answer = http ? fromRpcHttpResponse(http) : { status: 204, headers: {}, body: NO_BODY };
-    } catch (err) {
-      logger.log('error', functionName, `failed: ${describeError(err)}`);
+    } catch {
+      // invokeFunction logged the failure, with the error; the client learns nothing of it.
       answer = emptyAnswer(500);
     }
     send(req, res, answer);
@@ -242,7 +242,6 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
     req: IncomingMessage,
     res: ServerResponse,
   ): Promise<number> => {
-    const functionName = httpFunction.fn.metadata.name;
     const invocationId = randomUUID();
     let tooLarge = false;
     const handedOver = appProxy.handOver({
@@ -281,10 +280,10 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
         handedOver.detach();
         send(req, res, { status: 204, headers: {}, body: NO_BODY });
       }
-    } catch (err) {
-      // A handler that failed reading a body cut off at the limit has had its 413.
+    } catch {
+      // invokeFunction logged the failure, with the error. A handler that failed reading a
+      // body cut off at the limit, or too slow, has had its 413 or 408.
       if (!tooLarge && !cutOff.has(req) && !res.destroyed) {
-        logger.log('error', functionName, `failed: ${describeError(err)}`);
         handedOver.detach();
         if (!res.headersSent) send(req, res, emptyAnswer(500));
         else res.destroy();
