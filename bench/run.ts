@@ -111,6 +111,14 @@ async function runRound(options: BenchOptions): Promise<Round> {
     }
     await off.stop();
 
+    // FUNCTIONS_WORKER_PROCESS_COUNT=2 against the one-process host above, at the top level.
+    const two = await hostOn(options, path.join(work, 'two-workers'), true, appRoot, 2);
+    http.push(await httpPhase(options, { key: 'getTwoWorkers', servers: [two], connections: top }));
+    http.push(
+      await httpPhase(options, { key: 'postTwoWorkers', servers: [two], connections: top }),
+    );
+    await two.stop();
+
     const single = await hostOn(options, path.join(work, 'no-group-commit'), false);
     for (const c of options.connections) {
       const spec: PhaseSpec = { key: 'postNoGroupCommit', servers: [single], connections: c };
@@ -135,6 +143,7 @@ async function hostOn(
   dataDir: string,
   groupCommit: boolean,
   root = appRoot,
+  workers = 1,
 ) {
   await fs.mkdir(dataDir, { recursive: true });
   // Present from the start, so that no phase begins by healing a missing data.bin.
@@ -147,6 +156,7 @@ async function hostOn(
     groupCommit,
     cpuProfDir: options.cpuProfDir,
     nodeFlags: options.hostNodeFlags,
+    workers,
   });
   const top = options.connections[options.connections.length - 1];
   await warmUp(options, host.url, ['get', 'post'], top);
@@ -178,6 +188,8 @@ const ROUTES: Record<HttpKey, { method: Method; route: string }> = {
   post: { method: 'POST', route: '/increment' },
   getStreamsOff: { method: 'GET', route: '/get' },
   postStreamsOff: { method: 'POST', route: '/increment' },
+  getTwoWorkers: { method: 'GET', route: '/get' },
+  postTwoWorkers: { method: 'POST', route: '/increment' },
   postNoGroupCommit: { method: 'POST', route: '/increment' },
   postTwoHosts: { method: 'POST', route: '/increment' },
 };
