@@ -54,6 +54,8 @@ const TOO_LARGE_LINGER_MS = 2000;
  */
 export function createHttpRequestHandler(options: HttpRequestHandlerOptions): RequestListener {
   const { registry, programmingModel, cors, logger, inFlight, maxBodyBytes } = options;
+  /** Requests cut off for a slow body: their invocations' failures are no news. */
+  const cutOff = new WeakSet<IncomingMessage>();
   const bodyRate = new BodyRateGuard(MIN_REQUEST_BODY_RATE, (req, res) => {
     logger.log(
       'warning',
@@ -76,8 +78,6 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
       ),
     );
   });
-  /** Requests cut off for a slow body: their invocations' failures are no news. */
-  const cutOff = new WeakSet<IncomingMessage>();
   const table = new RouteTable(options.functions.map((httpFunction) => httpFunction.route));
   const functionsByName = new Map(options.functions.map((f) => [f.route.functionName, f]));
 
