@@ -44,13 +44,18 @@ export function reportReady(): void {
 
 /**
  * Runs `count` host processes behind the one port with node:cluster, as the Functions host
- * runs FUNCTIONS_WORKER_PROCESS_COUNT language workers: the primary accepts connections and
- * hands them to the workers in turn. A worker that crashes after it started serving is
+ * runs FUNCTIONS_WORKER_PROCESS_COUNT language workers: they share one listening socket and
+ * the kernel gives each new connection to one of them. A worker that crashes after it started serving is
  * replaced while the others serve; one that fails to start stops the whole host, as a
  * start-up error does. SIGTERM or SIGINT to the primary drains every worker; the primary
  * exits when they all have, with 0 only if they all drained.
  */
 export function runWorkerProcesses(count: number, logger: Logger): void {
+  // The workers accept connections on the shared socket themselves. With round-robin, the
+  // primary hands each connection to a worker over IPC, and a connection handed to a worker
+  // that has just crashed (before the primary saw it exit) is never answered; here a crash
+  // loses only the connections that worker had accepted, and the others take the next ones.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   const roles = new Map<Worker, WorkerRole>();
   const ready = new Set<Worker>();
   let stopping = false;
