@@ -89,7 +89,9 @@ describe('npm run bench --smoke', () => {
     expect(tableLines[0]).toMatch(/^\| phase \| connections \| req\/s/);
     // header + separator + 15 HTTP rows + 6 in-process rows + the RSS row
     expect(tableLines).toHaveLength(2 + 15 + 6 + 1);
-    expect(stdout).toMatch(/\(d\) GET \/get, HTTP streams off \| 4 \|.*on ÷ off \*\*\d.*target ≥ 0\.9/);
+    expect(stdout).toMatch(
+      /\(d\) GET \/get, HTTP streams off \| 4 \|.*on ÷ off \*\*\d.*target ≥ 0\.9/,
+    );
     expect(stdout).toMatch(/POST \/increment \| 4 \|.*target ≥ 0\.7.*target ≥ 5.*target < 20 ms/);
     expect(stdout).toMatch(/FUNCTIONS_WORKER_PROCESS_COUNT=2 \| 4 \|.*× one process/);
     expect(report.summary.targets.map((t) => t.name)).toEqual([
