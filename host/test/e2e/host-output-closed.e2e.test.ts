@@ -12,7 +12,7 @@ describe.each([
     const host = await startHostProcess({ appRoot: basicApp, env: { LOG_LEVEL: 'information' } });
     try {
       // As `node host/dist/main.js | head -c 100` once head has exited: the pipe has no reader.
-      host.proc[closed].destroy();
+      host.proc[closed]?.destroy();
       for (let i = 0; i < 50; i++) {
         const hello = await request(`${host.url}/api/hello/ada`);
         expect(hello.status).toBe(200);
