@@ -24,8 +24,10 @@ import {
 
 const appRoot = path.resolve(__dirname, '..', '..');
 // A commit in flight when the warm-up cuts its connections still lands; a quiet spell this
-// long means every change of the warm-up is in data.bin before the measured run starts.
-const SETTLE_MS = 250;
+// long means every change of the warm-up is in data.bin before the measured run starts. On a
+// machine shared with other work (load average 11 on 2 cores), 250 ms once let a warm-up
+// change of a two-worker host land after the spell and count against the measured run.
+const SETTLE_MS = 1_000;
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2), process.env, appRoot);
@@ -119,6 +121,14 @@ async function runRound(options: BenchOptions): Promise<Round> {
     }
     await off.stop();
 
+    // FUNCTIONS_WORKER_PROCESS_COUNT=2 against the one-process host above, at the top level.
+    const two = await hostOn(options, path.join(work, 'two-workers'), true, appRoot, 2);
+    http.push(await httpPhase(options, { key: 'getTwoWorkers', servers: [two], connections: top }));
+    http.push(
+      await httpPhase(options, { key: 'postTwoWorkers', servers: [two], connections: top }),
+    );
+    await two.stop();
+
     const single = await hostOn(options, path.join(work, 'no-group-commit'), false);
     for (const c of options.connections) {
       const spec: PhaseSpec = { key: 'postNoGroupCommit', servers: [single], connections: c };
@@ -143,6 +153,7 @@ async function hostOn(
   dataDir: string,
   groupCommit: boolean,
   root = appRoot,
+  workers = 1,
 ) {
   await fs.mkdir(dataDir, { recursive: true });
   // Present from the start, so that no phase begins by healing a missing data.bin.
@@ -155,6 +166,7 @@ async function hostOn(
     groupCommit,
     cpuProfDir: options.cpuProfDir,
     nodeFlags: options.hostNodeFlags,
+    workers,
   });
   const top = options.connections[options.connections.length - 1];
   await warmUp(options, host.url, ['get', 'post'], top);
@@ -186,6 +198,8 @@ const ROUTES: Record<HttpKey, { method: Method; route: string }> = {
   post: { method: 'POST', route: '/increment' },
   getStreamsOff: { method: 'GET', route: '/get' },
   postStreamsOff: { method: 'POST', route: '/increment' },
+  getTwoWorkers: { method: 'GET', route: '/get' },
+  postTwoWorkers: { method: 'POST', route: '/increment' },
   postNoGroupCommit: { method: 'POST', route: '/increment' },
   postTwoHosts: { method: 'POST', route: '/increment' },
 };

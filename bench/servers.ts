@@ -18,6 +18,8 @@ export interface HostSettings {
   nodeFlags?: string[];
   /** More settings, e.g. COUNTER_METRICS=false. */
   env?: Record<string, string>;
+  /** FUNCTIONS_WORKER_PROCESS_COUNT; default 1. */
+  workers?: number;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -39,6 +41,7 @@ export async function startHost(settings: HostSettings): Promise<ChildServer> {
     COUNTER_READ_KEY: '',
     // Per-request log lines would measure the terminal, not the counter.
     LOG_LEVEL: 'warning',
+    FUNCTIONS_WORKER_PROCESS_COUNT: String(settings.workers ?? 1),
     ...settings.env,
   };
   const nodeFlags = [...(settings.nodeFlags ?? []), ...profileFlags(settings.cpuProfDir)];
@@ -84,11 +87,17 @@ export function killAll(): void {
   for (const server of running) server.proc.kill('SIGKILL');
 }
 
-/** Watches the resident set of `pids` from /proc until stopped; resolves to the peak, in MB. */
+/**
+ * Watches the resident set of `pids` and their child processes (a host's worker processes)
+ * from /proc until stopped; resolves to the peak of any one process, in MB.
+ */
 export function sampleRss(pids: number[], everyMs = 100): { stop(): Promise<number> } {
   let peakKiB = 0;
   const sample = async () => {
-    const sizes = await Promise.all(pids.map(rssKiB));
+    const tree = (
+      await Promise.all(pids.map(async (pid) => [pid, ...(await childrenOf(pid))]))
+    ).flat();
+    const sizes = await Promise.all(tree.map(rssKiB));
     peakKiB = Math.max(peakKiB, ...sizes);
   };
   const timer = setInterval(() => void sample(), everyMs);
@@ -99,6 +108,11 @@ export function sampleRss(pids: number[], everyMs = 100): { stop(): Promise<numb
       return (peakKiB * 1024) / 1e6;
     },
   };
+}
+
+async function childrenOf(pid: number): Promise<number[]> {
+  const list = await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'latin1').catch(() => '');
+  return list.split(' ').filter(Boolean).map(Number);
 }
 
 async function rssKiB(pid: number): Promise<number> {

@@ -3,6 +3,16 @@ import path from 'node:path';
 import { describeError } from './utils/describe-error';
 import { HostStartupError } from './utils/host-startup-error';
 import { startHost } from './start-host';
+import { createLogger, parseLogLevel } from './utils/logger';
+import { loadSettings } from './settings/load-settings';
+import {
+  parseWorkerCount,
+  reportReady,
+  runWorkerProcesses,
+  WORKER_COUNT_SETTING,
+  workerRole,
+} from './workers/worker-processes';
+import { OutputSink } from './utils/output-sink';
 
 /**
  * `node host/dist/main.js [appRoot]` (or `functions-host [appRoot]`): serves the Functions app in appRoot (default: the
@@ -25,22 +35,48 @@ async function main(): Promise<void> {
     fail(new HostStartupError(`cannot use ${appRoot} as the app root: ${(err as Error).message}`));
   }
 
+  const out = new OutputSink('stdout', process.stdout);
+  const errors = new OutputSink('stderr', process.stderr);
+  /** Says how many log lines were lost, on whichever output still works. */
+  const reportDropped = () => {
+    const working = errors.failure === undefined ? errors : out;
+    const logger = createLogger('warning', working, working);
+    for (const sink of [out, errors]) {
+      const summary = sink.summary();
+      if (summary) logger.log('warning', 'host', summary);
+    }
+  };
+
+  const role = workerRole();
+  if (!role) {
+    let workers: number;
+    try {
+      // local.settings.json and .env may set it, as any app setting.
+      await loadSettings(appRoot, process.env);
+      workers = parseWorkerCount(process.env[WORKER_COUNT_SETTING]);
+    } catch (err) {
+      fail(err);
+    }
+    if (workers > 1) {
+      const level = parseLogLevel(process.env.LOG_LEVEL ?? '') ?? 'information';
+      runWorkerProcesses(workers, createLogger(level, out, errors));
+      return;
+    }
+  }
+
   let host: Awaited<ReturnType<typeof startHost>>;
   try {
-    host = await startHost({
-      appRoot,
-      env: process.env,
-      out: process.stdout,
-      errors: process.stderr,
-    });
+    host = await startHost({ appRoot, env: process.env, out, errors, role });
   } catch (err) {
     fail(err);
   }
+  reportReady();
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
       host.logger.log('warning', 'host', `${signal} again: exiting without waiting`);
+      reportDropped();
       process.exit(1);
     }
     stopping = true;
@@ -57,11 +93,20 @@ async function main(): Promise<void> {
         'host',
         drained ? 'stopped' : 'stopped with invocations cut off',
       );
+      reportDropped();
       process.exit(drained ? 0 : 1);
     });
   };
-  process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  if (role) {
+    // The primary stops the workers with SIGTERM; Ctrl-C reaches every process of the group,
+    // and a worker must not take the primary's forwarded SIGTERM as a second signal.
+    process.on('SIGINT', () => undefined);
+    // A primary that died (SIGKILL) leaves no one to stop this worker: it stops itself.
+    process.on('disconnect', () => stop('SIGTERM'));
+  } else {
+    process.on('SIGINT', stop);
+  }
 }
 
 function fail(err: unknown): never {

@@ -21,6 +21,7 @@ import { startHttpServer } from './http/start-http-server';
 import { TimerRunner } from './timers/timer-runner';
 import { toHttpRoute } from './http/to-http-route';
 import { type TimerFunction, toTimerFunction } from './timers/to-timer-function';
+import type { WorkerRole } from './workers/worker-processes';
 
 /** What Core Tools lists for a function that accepts every method. */
 const ANY_METHOD = ['GET', 'POST', 'DELETE', 'HEAD', 'PATCH', 'PUT', 'OPTIONS', 'TRACE'];
@@ -31,6 +32,11 @@ export interface HostOptions {
   env: Environment;
   out: LineSink;
   errors: LineSink;
+  /**
+   * When this is one of several worker processes: whether it prints the listing and the ready
+   * line, and whether it runs the timers (one process does, so each runs once per schedule).
+   */
+  role?: WorkerRole;
 }
 
 export interface RunningHost {
@@ -156,18 +162,21 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   );
 
   const runTimer = createTimerInvoker({ registry, programmingModel, logger, inFlight });
-  const timerRunners = timerFunctions.map((timer) => {
+  const timers = options.role?.timers ?? 'run';
+  const timerRunners = (timers === 'off' ? [] : timerFunctions).map((timer) => {
     const runner = new TimerRunner(timer.schedule, (info) => runTimer(timer, info));
-    runner.start(timer.runOnStartup);
+    runner.start(timer.runOnStartup && timers === 'run');
     return runner;
   });
 
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  for (const description of descriptions) logger.log('information', 'host', description);
-  options.out.write(`\nFunctions:\n\n${listing.map((line) => `\t${line(url)}\n\n`).join('')}`);
-  const names = [...registry.functions.keys()].join(', ');
-  // Printed whatever the log level: scripts and tests wait for this line.
-  options.out.write(`Offline Functions host listening on ${url} (functions: ${names})\n`);
+  if (options.role?.announce ?? true) {
+    for (const description of descriptions) logger.log('information', 'host', description);
+    options.out.write(`\nFunctions:\n\n${listing.map((line) => `\t${line(url)}\n\n`).join('')}`);
+    const names = [...registry.functions.keys()].join(', ');
+    // Printed whatever the log level: scripts and tests wait for this line.
+    options.out.write(`Offline Functions host listening on ${url} (functions: ${names})\n`);
+  }
 
   return {
     url,
@@ -192,7 +201,6 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         logger.log('error', 'host', `an appTerminate hook failed: ${describeError(err)}`);
       }
       server.closeAllConnections();
-      appProxy?.close();
       removeCrashGuard();
       return drained;
     },

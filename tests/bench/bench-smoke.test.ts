@@ -39,7 +39,7 @@ describe('npm run bench --smoke', () => {
   }, 130_000);
   afterAll(() => out?.remove());
 
-  it('runs every phase: bare server, GET and POST at each level with HTTP streams on and off, group commit off, two hosts', () => {
+  it('runs every phase: bare server, GET and POST at each level with HTTP streams on and off, two worker processes, group commit off, two hosts', () => {
     const phases = report.rounds[0].http.map((phase) => `${phase.key}@${phase.connections}`);
     expect(phases).toEqual([
       'bare@1',
@@ -52,6 +52,8 @@ describe('npm run bench --smoke', () => {
       'getStreamsOff@4',
       'postStreamsOff@1',
       'postStreamsOff@4',
+      'getTwoWorkers@4',
+      'postTwoWorkers@4',
       'postNoGroupCommit@1',
       'postNoGroupCommit@4',
       'postTwoHosts@4',
@@ -103,16 +105,22 @@ describe('npm run bench --smoke', () => {
   it('prints one markdown table with a row per phase and every target judged', () => {
     const tableLines = stdout.split('\n').filter((line) => line.startsWith('|'));
     expect(tableLines[0]).toMatch(/^\| phase \| connections \| req\/s/);
-    // header + separator + 13 HTTP rows + 6 in-process rows + the RSS row
-    expect(tableLines).toHaveLength(2 + 13 + 6 + 1);
-    expect(stdout).toMatch(/\(d\) GET \/get, HTTP streams off \| 4 \|.*on ÷ off \d/);
+    // header + separator + 15 HTTP rows + 6 in-process rows + the RSS row
+    expect(tableLines).toHaveLength(2 + 15 + 6 + 1);
+    expect(stdout).toMatch(
+      /\(d\) GET \/get, HTTP streams off \| 4 \|.*on ÷ off \*\*\d.*target ≥ 0\.9/,
+    );
     expect(stdout).toMatch(/POST \/increment \| 4 \|.*target ≥ 0\.7.*target ≥ 5.*target < 20 ms/);
+    expect(stdout).toMatch(/FUNCTIONS_WORKER_PROCESS_COUNT=2 \| 4 \|.*× one process/);
     expect(report.summary.targets.map((t) => t.name)).toEqual([
+      'GET ÷ (b) @4',
       'POST ÷ GET @4',
       'POST ÷ (a) @4',
       'p99 of POST @4',
+      'GET streams on ÷ off @4',
+      'POST streams on ÷ off @4',
       ...(hasSqlite ? ['store ÷ SQLite'] : []),
-      'peak host RSS',
+      'peak RSS per host process',
     ]);
     if (!hasSqlite) {
       expect(stdout).toMatch(

@@ -8,10 +8,11 @@ import { fromRpcHttpResponse, type HttpAnswer } from '../converters/from-rpc-htt
 import type { InFlightTracker } from '../utils/in-flight-tracker';
 import { invokeFunction } from '../invocation/invoke-function';
 import type { AppHttpProxy } from './app-http-proxy';
-import { forwardToAppProxy } from './forward-to-app-proxy';
-import { cancelBodyOnDisconnect } from './cancel-on-disconnect';
+import { tieBodyToClient } from './tie-body-to-client';
+import { finished } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import { lingerBeforeClose } from './linger-before-close';
+import { dropUnreadBody, lingerBeforeClose } from './linger-before-close';
+import { BodyRateGuard, MIN_REQUEST_BODY_RATE } from './body-rate-guard';
 import type { Logger } from '../utils/logger';
 import { readRequestBody } from './read-request-body';
 import { type HttpRoute, RouteTable } from './route-table';
@@ -53,6 +54,30 @@ const TOO_LARGE_LINGER_MS = 2000;
  */
 export function createHttpRequestHandler(options: HttpRequestHandlerOptions): RequestListener {
   const { registry, programmingModel, cors, logger, inFlight, maxBodyBytes } = options;
+  /** Requests cut off for a slow body: their invocations' failures are no news. */
+  const cutOff = new WeakSet<IncomingMessage>();
+  const bodyRate = new BodyRateGuard(MIN_REQUEST_BODY_RATE, (req, res) => {
+    logger.log(
+      'warning',
+      'host',
+      `${req.method} ${req.url}: the request body came slower than ${MIN_REQUEST_BODY_RATE.bytesPerSecond} bytes/s; connection closed`,
+    );
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      return;
+    }
+    cutOff.add(req);
+    lingerBeforeClose(req, res, TOO_LARGE_LINGER_MS);
+    send(
+      req,
+      res,
+      jsonError(
+        408,
+        `the request body arrived slower than ${MIN_REQUEST_BODY_RATE.bytesPerSecond} bytes/s; send it again, faster`,
+        { connection: 'close' },
+      ),
+    );
+  });
   const table = new RouteTable(options.functions.map((httpFunction) => httpFunction.route));
   const functionsByName = new Map(options.functions.map((f) => [f.route.functionName, f]));
 
@@ -191,8 +216,8 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
       );
       const http = httpDataOf(response);
       answer = http ? fromRpcHttpResponse(http) : { status: 204, headers: {}, body: NO_BODY };
-    } catch (err) {
-      logger.log('error', functionName, `failed: ${describeError(err)}`);
+    } catch {
+      // invokeFunction logged the failure, with the error; the client learns nothing of it.
       answer = emptyAnswer(500);
     }
     send(req, res, answer);
@@ -204,9 +229,10 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
   };
 
   /**
-   * Streaming mode: the request goes to the library's proxy while the invocation runs; the
-   * library answers through the proxy, so the invocation's response carries no HTTP data.
-   * Resolves with the status the client got (0 if it left or the answer broke off).
+   * Streaming mode: the request goes to the library's proxy handler, in this process, while
+   * the invocation runs; the library reads the body and writes the answer itself, so the
+   * invocation's response carries no HTTP data. Resolves with the status the client got (0 if
+   * it left or the answer broke off).
    */
   const answerByStream = async (
     appProxy: AppHttpProxy,
@@ -216,64 +242,63 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
     req: IncomingMessage,
     res: ServerResponse,
   ): Promise<number> => {
-    const functionName = httpFunction.fn.metadata.name;
     const invocationId = randomUUID();
-    const forwarding = forwardToAppProxy({
-      proxyUri: appProxy.uri,
+    let tooLarge = false;
+    const handedOver = appProxy.handOver({
       invocationId,
       req,
       res,
       url,
       responseHeaders: corsHeadersFor(req),
       maxBodyBytes,
+      onTooLarge: () => {
+        tooLarge = true;
+        if (res.headersSent || res.destroyed) return;
+        handedOver.detach();
+        lingerBeforeClose(req, res, TOO_LARGE_LINGER_MS);
+        send(req, res, jsonError(413, `the request body is larger than ${maxBodyBytes} bytes`));
+      },
     });
     const method = req.method ?? 'GET';
-    // The body goes through the proxy, never in the invocation.
+    // The body goes to the library as a stream, never in the invocation.
     const rpcRequest = toRpcHttpRequest(method, url, req.headers, params, Buffer.alloc(0));
-    const invocation = invokeFunction(
-      registry,
-      programmingModel,
-      httpFunction.fn,
-      [{ name: httpFunction.triggerName, data: { http: rpcRequest } }],
-      logger,
-      {
-        invocationId,
-        triggerMetadata: toRpcHttpTriggerMetadata(url, req.headers, params),
-        beforeResponse: (result) => cancelBodyOnDisconnect(result, res),
-      },
-    ).then(
-      ({ result }) => {
-        // Without a result the library sends nothing through the proxy: answer 204 as without streams.
-        if ((result === undefined || result === null) && !forwarding.answered) {
-          forwarding.abort();
-          if (!res.headersSent) send(req, res, { status: 204, headers: {}, body: NO_BODY });
-        }
-      },
-      (err: unknown) => {
-        if (res.destroyed) return;
-        logger.log('error', functionName, `failed: ${describeError(err)}`);
-        forwarding.abort();
+    try {
+      const { result } = await invokeFunction(
+        registry,
+        programmingModel,
+        httpFunction.fn,
+        [{ name: httpFunction.triggerName, data: { http: rpcRequest } }],
+        logger,
+        {
+          invocationId,
+          triggerMetadata: toRpcHttpTriggerMetadata(url, req.headers, params),
+          beforeResponse: (result) => tieBodyToClient(result, res),
+        },
+      );
+      // Without a result the library writes nothing: answer 204 as without streams.
+      if ((result === undefined || result === null) && !res.headersSent && !res.destroyed) {
+        handedOver.detach();
+        send(req, res, { status: 204, headers: {}, body: NO_BODY });
+      }
+    } catch {
+      // invokeFunction logged the failure, with the error. A handler that failed reading a
+      // body cut off at the limit, or too slow, has had its 413 or 408.
+      if (!tooLarge && !cutOff.has(req) && !res.destroyed) {
+        handedOver.detach();
         if (!res.headersSent) send(req, res, emptyAnswer(500));
         else res.destroy();
-      },
-    );
-    const outcome = await forwarding.done;
-    if (outcome.kind === 'tooLarge' && !res.headersSent && !res.destroyed) {
-      send(req, res, jsonError(413, `the request body is larger than ${maxBodyBytes} bytes`));
-    } else if (outcome.kind === 'failed' && !res.headersSent && !res.destroyed) {
-      logger.log(
-        'error',
-        functionName,
-        `forwarding to the app failed: ${describeError(outcome.error)}`,
-      );
-      send(req, res, emptyAnswer(500));
+      }
     }
-    await invocation;
-    return res.destroyed && !res.writableFinished ? 0 : res.statusCode;
+    await finished(res).catch(() => undefined);
+    return res.writableFinished ? res.statusCode : 0;
   };
 
   return (req, res) => {
     res.once('close', inFlight.begin());
+    bodyRate.watch(req, res);
+    // As Kestrel: a body the app left unread is read and dropped once the answer is out, so
+    // the connection can carry the next request instead of stalling behind it.
+    res.once('finish', () => dropUnreadBody(req));
     handle(req, res).catch((err: unknown) => {
       logger.log(
         'error',

@@ -20,3 +20,17 @@ export function lingerBeforeClose(
     socket.once('close', () => clearTimeout(timeout));
   });
 }
+
+/**
+ * Reads and drops what is left of a request body nobody reads any more (the answer went out
+ * first). Node does this itself only when nothing ever started reading the body; a reader that
+ * stopped midway (the library's stream of it) would otherwise leave the rest in the
+ * connection, in front of the client's next request.
+ */
+export function dropUnreadBody(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  req.unpipe();
+  req.removeAllListeners('data');
+  req.removeAllListeners('readable');
+  req.resume();
+}

@@ -5,16 +5,18 @@ import { HostStartupError } from '../utils/host-startup-error';
 import { refusalForClientError, refuseOnSocket } from './refuse-on-socket';
 
 /**
- * Timeouts for client connections. Headers must arrive within 15 s and a whole request
- * within 30 s, so slow or stalled clients are cut off; each holds only its own socket, so it
- * never delays anyone else. Idle keep-alive connections stay open 65 s, longer than the
- * 60 s idle timeout of common reverse proxies (nginx upstream keepalive, cloud load
- * balancers), so a proxy never reuses a connection the host is closing.
+ * Timeouts for client connections, as Kestrel (the Functions host's server) sets them. There is
+ * no limit on a request's total time, so a long upload that keeps moving passes; a client that
+ * sends its body too slowly is cut off by the request handler's minimum data rate instead
+ * (see BodyRateGuard). Headers must arrive within 30 s. Idle keep-alive connections stay open
+ * 130 s, as on Kestrel: longer than the 60 s idle timeout of the reverse proxies commonly in
+ * front (nginx upstream keepalive, AWS and most cloud load balancers), so a proxy never sends
+ * a request on a connection the host is closing at that moment.
  */
 const CONNECTION_TIMEOUTS = {
-  headersTimeoutMs: 15_000,
-  requestTimeoutMs: 30_000,
-  keepAliveTimeoutMs: 65_000,
+  headersTimeoutMs: 30_000,
+  requestTimeoutMs: 0,
+  keepAliveTimeoutMs: 130_000,
   checkIntervalMs: 1_000,
 } as const;
 

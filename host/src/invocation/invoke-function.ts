@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { describeError } from '../utils/describe-error';
 import type { AppRegistry, RegisteredFunction } from '../app/app-registry';
 import type {
   CoreInvocationContext,
@@ -22,6 +24,8 @@ import { hookContext, runHooks } from './run-hooks';
 export interface InvocationRequest {
   /** Set by the caller when something else must be paired with the invocation (HTTP streams). */
   invocationId?: string;
+  /** Why the function runs, for the `Executing` line (default: called over HTTP). */
+  reason?: string;
   /** What the Functions host sends next to the inputs, e.g. an HTTP request's headers and route parameters. */
   triggerMetadata?: Record<string, RpcTypedData>;
   /** Set on a retry: which retry this is, and why the last attempt failed. */
@@ -51,6 +55,59 @@ export async function invokeFunction(
   request: InvocationRequest = {},
 ): Promise<InvocationOutcome> {
   const invocationId = request.invocationId ?? randomUUID();
+  const functionName = fn.metadata.name;
+  // Core Tools' lines around every invocation, which people, scripts and Azure's e2e suite read.
+  const logged = `'Functions.${functionName}'`;
+  if (logger.isEnabled('information')) {
+    const reason = request.reason ?? HTTP_REASON;
+    logger.log(
+      'information',
+      functionName,
+      `Executing ${logged} (Reason='${reason}', Id=${invocationId})`,
+    );
+  }
+  const started = performance.now();
+  const duration = () => `Duration=${Math.round(performance.now() - started)}ms`;
+  try {
+    const outcome = await run(
+      registry,
+      programmingModel,
+      fn,
+      inputData,
+      logger,
+      request,
+      invocationId,
+    );
+    if (logger.isEnabled('information')) {
+      logger.log(
+        'information',
+        functionName,
+        `Executed ${logged} (Succeeded, Id=${invocationId}, ${duration()})`,
+      );
+    }
+    return outcome;
+  } catch (err) {
+    logger.log(
+      'error',
+      functionName,
+      `Executed ${logged} (Failed, Id=${invocationId}, ${duration()}): ${describeError(err)}`,
+    );
+    throw err;
+  }
+}
+
+/** What Core Tools gives as the reason of an HTTP-triggered invocation. */
+const HTTP_REASON = 'This function was programmatically called via the host APIs.';
+
+async function run(
+  registry: AppRegistry,
+  programmingModel: ProgrammingModel,
+  fn: RegisteredFunction,
+  inputData: RpcParameterBinding[],
+  logger: Logger,
+  request: InvocationRequest,
+  invocationId: string,
+): Promise<InvocationOutcome> {
   const functionName = fn.metadata.name;
   // Set once the programming model has built the context; log hooks receive it.
   const invocation: { context?: unknown } = {};

@@ -46,12 +46,13 @@ export function createTimerInvoker(
               : undefined;
           await invokeFunction(registry, programmingModel, timer.fn, inputData, logger, {
             retryContext,
+            reason: `Timer fired at ${new Date().toISOString()}`,
           });
           outcome = retryCount > 0 ? `succeeded on retry ${retryCount}` : 'succeeded';
           break;
         } catch (err) {
+          // invokeFunction logged the failure, with the error.
           lastError = err;
-          logger.log('error', name, `failed: ${describeError(err)}`);
           if (!retry || retryCount >= retry.maxRetryCount) {
             outcome = retryCount > 0 ? `failed after ${retryCount} retries` : 'failed';
             break;

@@ -1,5 +1,6 @@
 import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
 import { once } from 'node:events';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { type ReadyServer, request, startHostProcess } from '../../src';
 
@@ -59,9 +60,75 @@ function reader(res: IncomingMessage): (text: string) => Promise<string> {
   };
 }
 
+/** The TCP ports process `pid` listens on, from /proc (Linux). */
+function listeningPorts(pid: number): number[] {
+  const inodes = new Set(
+    readdirSync(`/proc/${pid}/fd`)
+      .map((fd) => /^socket:\[(\d+)\]$/.exec(safeReadlink(`/proc/${pid}/fd/${fd}`))?.[1])
+      .filter((inode) => inode !== undefined),
+  );
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').trim().split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // fields: sl, local_address, rem_address, st (0A = LISTEN), …, inode (10th)
+      if (fields[3] === '0A' && inodes.has(fields[9])) {
+        ports.push(parseInt(fields[1].split(':')[1], 16));
+      }
+    }
+  }
+  return ports;
+}
+
+function safeReadlink(file: string): string {
+  try {
+    return readlinkSync(file);
+  } catch {
+    // The descriptor closed between listing and reading.
+    return '';
+  }
+}
+
 describe('HTTP streams (app.setup({ enableHttpStream: true }))', () => {
   it('starts the app and says streams are on', () => {
     expect(host.logs()).toContain('HTTP streams are enabled');
+  });
+
+  const onLinux = process.platform === 'linux' ? it : it.skip;
+  onLinux(
+    "hands requests to the library in-process: the library's proxy port is closed",
+    async () => {
+      // The library opened its own server for the host to forward to; the host uses its
+      // handler directly, so the process listens on the host's one port only.
+      const pid = host.proc.pid ?? 0;
+      const reply = await request(`${host.url}/api/describe/ada`);
+      expect(reply.status).toBe(200);
+      expect(listeningPorts(pid)).toEqual([host.port]);
+    },
+  );
+
+  it("reads a handler's stream only as fast as its client takes it", async () => {
+    const chunks = async () =>
+      ((await request(`${host.url}/api/flood/chunks`)).json() as { chunks: number }).chunks;
+    const before = await chunks();
+    const { req, response } = open('/api/flood');
+    req.end();
+    const res = await response;
+    res.pause();
+    // Unread, the answer fills the socket buffers and then stops: the count settles, far
+    // below what an endless producer makes when nobody waits for the client.
+    const limit = before + 1024; // 64 MiB
+    let seen = -1;
+    let current = await chunks();
+    for (let same = 0; same < 5 && current < limit;) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      seen = current;
+      current = await chunks();
+      same = current === seen ? same + 1 : 0;
+    }
+    expect(current).toBeLessThan(limit);
+    expect(current).toBeGreaterThan(before);
+    res.destroy();
   });
 
   it('delivers the events of an endless response as they are written', async () => {
@@ -152,6 +219,16 @@ describe('HTTP streams (app.setup({ enableHttpStream: true }))', () => {
         body: 'x'.repeat(11),
       });
       expect(reply.status).toBe(413);
+      // Without Content-Length (chunked) the body is counted as it streams in.
+      const chunked = httpRequest(`${small.url}/api/count`, { method: 'POST', agent: false });
+      chunked.on('error', () => undefined);
+      chunked.write('x'.repeat(6));
+      chunked.end('x'.repeat(6));
+      const [refused] = (await once(chunked, 'response')) as [IncomingMessage];
+      expect(refused.statusCode).toBe(413);
+      expect(JSON.parse(await reader(refused)('}'))).toEqual({
+        error: 'the request body is larger than 10 bytes',
+      });
       const fits = await request(`${small.url}/api/count`, {
         method: 'POST',
         body: 'x'.repeat(10),

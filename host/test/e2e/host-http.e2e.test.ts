@@ -154,7 +154,21 @@ describe('requests and responses', () => {
     expect(reply.status).toBe(500);
     expect(reply.text).toBe('');
     expect(reply.text).not.toContain('secret');
-    await host.waitForLog(/ERROR \[boom\] failed: Error: secret detail that must stay in the log/);
+    await host.waitForLog(
+      /ERROR \[boom\] Executed 'Functions\.boom' \(Failed, Id=[0-9a-f-]{36}, Duration=\d+ms\): Error: secret detail that must stay in the log/,
+    );
+  });
+
+  it("prints Core Tools' Executing and Executed lines around each invocation, with one id", async () => {
+    const reply = await request(`${host.url}/api/hello/ada`);
+    expect(reply.status).toBe(200);
+    const executed = await host.waitForLog(
+      /INFO {2}\[hello\] Executed 'Functions\.hello' \(Succeeded, Id=[0-9a-f-]{36}, Duration=\d+ms\)$/,
+    );
+    const id = /Id=([0-9a-f-]{36})/.exec(executed)?.[1] ?? '';
+    expect(host.logs()).toContain(
+      `INFO  [hello] Executing 'Functions.hello' (Reason='This function was programmatically called via the host APIs.', Id=${id})`,
+    );
   });
 
   it('answers 204 when a handler returns nothing', async () => {

@@ -77,6 +77,13 @@ it('fires a six-field NCRONTAB schedule from %AppSetting% every second, passing 
     new Date(ticks[0].timer.scheduleStatus.next).getTime() - 1000,
   );
   await host.waitForLog(/INFO {2}\[ticker\] timer -> succeeded in \d+\.\d ms/);
+  // Core Tools' lines, as around any invocation.
+  expect(host.logs()).toMatch(
+    /INFO {2}\[ticker\] Executing 'Functions\.ticker' \(Reason='Timer fired at \d{4}-\d\d-\d\dT[\d:.]+Z', Id=[0-9a-f-]{36}\)/,
+  );
+  expect(host.logs()).toMatch(
+    /INFO {2}\[ticker\] Executed 'Functions\.ticker' \(Succeeded, Id=[0-9a-f-]{36}, Duration=\d+ms\)/,
+  );
 });
 
 it('never overlaps runs of one timer, and marks the run after missed occurrences past due', async () => {

@@ -130,7 +130,9 @@ describe('invokeFunction', () => {
     };
     const input = [{ name: triggerName('tick'), data: toRpcTimerInfo(info) }];
     await invokeFunction(registry, programmingModel, fn('tick'), input, logger);
-    const logged = logLines.find(([, source]) => source === 'tick')?.[2] ?? '';
+    const logged =
+      logLines.find(([, source, message]) => source === 'tick' && message.startsWith('{'))?.[2] ??
+      '';
     expect(JSON.parse(logged)).toEqual({
       isPastDue: true,
       schedule: { adjustForDST: true },
@@ -156,6 +158,29 @@ describe('invokeFunction', () => {
     } finally {
       hook.dispose();
     }
+  });
+
+  it("logs Core Tools' Executing and Executed lines around an invocation, naming the error when it failed", async () => {
+    logLines.length = 0;
+    const input = httpInput('fails', 'GET', 'http://h/api/fails', {});
+    await expect(
+      invokeFunction(registry, programmingModel, fn('fails'), input, logger, {
+        invocationId: 'a1b2',
+        reason: 'a test called it',
+      }),
+    ).rejects.toThrow('handler failed');
+    expect(logLines[0]).toEqual([
+      'information',
+      'fails',
+      "Executing 'Functions.fails' (Reason='a test called it', Id=a1b2)",
+    ]);
+    expect(logLines.at(-1)).toEqual([
+      'error',
+      'fails',
+      expect.stringMatching(
+        /^Executed 'Functions\.fails' \(Failed, Id=a1b2, Duration=\d+ms\): Error: handler failed/,
+      ),
+    ]);
   });
 
   it('lets preInvocation hooks replace the handler, and shares hookData with postInvocation hooks', async () => {

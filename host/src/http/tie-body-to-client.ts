@@ -1,12 +1,15 @@
 import type { ServerResponse } from 'node:http';
 
 /**
- * Cancels the handler's response body stream when the client leaves before it ended, so an
- * endless stream (Server-Sent Events) stops producing. The library copies that stream into the
- * proxy response with `for await`, and does not stop when the response is closed; the stream is
- * locked by then, so it is cancelled through the reader the library's loop is given here.
+ * Ties the handler's response body stream to the client, which the library does not do: it
+ * copies that stream into the response with `for await` and `write`, ignoring what `write`
+ * returns and whether the client is still there. So each chunk is read only once the client
+ * has taken the last ones (back-pressure: a slow client slows the handler's stream instead of
+ * filling memory), and the stream is cancelled when the client leaves before it ended, so an
+ * endless stream (Server-Sent Events) stops producing. The stream is locked by the time the
+ * library reads it, so both go through the reader the library's loop is given here.
  */
-export function cancelBodyOnDisconnect(result: unknown, res: ServerResponse): void {
+export function tieBodyToClient(result: unknown, res: ServerResponse): void {
   const stream = bodyStreamOf(result);
   if (!stream) return;
   let reader: ReadableStreamDefaultReader<unknown> | undefined;
@@ -15,6 +18,7 @@ export function cancelBodyOnDisconnect(result: unknown, res: ServerResponse): vo
     reader = ownReader;
     return {
       async next() {
+        await clientCaughtUp(res);
         const { done, value } = await ownReader.read();
         return done ? { done: true, value: undefined } : { done: false, value };
       },
@@ -35,6 +39,20 @@ export function cancelBodyOnDisconnect(result: unknown, res: ServerResponse): vo
     const cancelled = reader ? reader.cancel(reason) : stream.cancel(reason);
     // The handler's own cancel callback may fail; the client is gone either way.
     cancelled.catch(() => undefined);
+  });
+}
+
+/** Resolves once the response's buffer has drained, or the client has gone. */
+function clientCaughtUp(res: ServerResponse): Promise<void> | undefined {
+  if (!res.writableNeedDrain || res.destroyed) return undefined;
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
   });
 }
 
