@@ -11,7 +11,9 @@ import {
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { CounterStore, DATA_FILE } from '../shared/store';
+import { Counters } from '../shared/store/counters';
+import { DATA_FILE } from '../shared/store/file-counter';
+import { FilesEngine } from '../shared/store/files';
 import { percentile } from './stats';
 
 /** One in-process measurement: changes made one after another or `concurrency` at a time. */
@@ -60,20 +62,22 @@ async function storeRun(
   seconds: number,
 ): Promise<InProcessResult> {
   await writeFile(path.join(dataDir, DATA_FILE), '0');
-  const store = new CounterStore({ dataDir, groupCommit, warn: () => undefined });
+  const counters = new Counters(new FilesEngine({ dataDir, maxNamed: 0, warn: () => undefined }), {
+    groupCommit,
+  });
   const latencies: number[] = [];
   const started = performance.now();
   const deadline = started + seconds * 1000;
   const caller = async () => {
     while (performance.now() < deadline) {
       const sent = performance.now();
-      await store.add(1n);
+      await counters.add(undefined, 1n);
       latencies.push(performance.now() - sent);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, caller));
   const elapsed = (performance.now() - started) / 1000;
-  const value = await store.read();
+  const value = await counters.read(undefined);
   return result(key, concurrency, latencies, elapsed, value === BigInt(latencies.length));
 }
 

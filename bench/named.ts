@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { Counters } from '../shared/counters';
+import { Counters } from '../shared/store/counters';
+import { FilesEngine } from '../shared/store/files';
 import { killAll, startHost } from './servers';
 import { median } from './stats';
 
@@ -80,7 +81,9 @@ async function backupRun(): Promise<void> {
       mkdirSync(dir, { recursive: true });
       writeFileSync(path.join(dir, 'data.bin'), String(i));
     }
-    const counters = new Counters({ dataDir, maxNamed: BACKUP_COUNTERS, warn: () => undefined });
+    const counters = new Counters(
+      new FilesEngine({ dataDir, maxNamed: BACKUP_COUNTERS, warn: () => undefined }),
+    );
     const timed = async (label: string) => {
       const started = performance.now();
       const run = await counters.backup();
@@ -93,11 +96,9 @@ async function backupRun(): Promise<void> {
     await timed(`${BACKUP_COUNTERS / 100} changed`);
 
     // Creating a counter counts the existing ones under the creation lock.
-    const creator = new Counters({
-      dataDir,
-      maxNamed: BACKUP_COUNTERS + 10,
-      warn: () => undefined,
-    });
+    const creator = new Counters(
+      new FilesEngine({ dataDir, maxNamed: BACKUP_COUNTERS + 10, warn: () => undefined }),
+    );
     const times: number[] = [];
     for (let i = 0; i < 10; i++) {
       const started = performance.now();

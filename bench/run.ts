@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { hostMain } from '@rusty-counter/host';
 import { errnoOf } from '../shared/errno';
-import { DATA_FILE } from '../shared/store';
+import { DATA_FILE } from '../shared/store/file-counter';
 import { load, type LoadResult, type Method } from './http';
 import type { InProcessResult } from './in-process';
 import { parseOptions, UsageError, type BenchOptions } from './options';

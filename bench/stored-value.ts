@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parseStoredValue } from '../shared/counter-value';
-import { DATA_FILE } from '../shared/store';
+import { parseStoredValue } from '../shared/store/counter-value';
+import { DATA_FILE } from '../shared/store/file-counter';
 
 /** The values in `data.bin` of each directory, summed. */
 export async function storedTotal(dirs: string[]): Promise<bigint> {

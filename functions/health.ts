@@ -4,20 +4,23 @@ import { errorResponse, jsonResponse } from '../shared/http-response';
 import { getCounters, warnTo } from '../shared/services';
 
 /**
- * Ready when the data directory takes writes and the value can be read (healing it if
- * needed). The value itself is not shown, so probes need no read key.
+ * Ready when storage takes writes and the value can be read (healing it if needed). The
+ * value itself is not shown, so probes need no read key.
  */
 export async function health(
   _request: unknown,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
-  const store = getCounters().defaultCounter;
+  const counters = getCounters();
   try {
-    await store.probeWritable();
-    await store.read(warnTo(context));
+    await counters.probe();
+    await counters.read(undefined, warnTo(context));
+    const storage =
+      counters.engine.kind === 'files' ? { dataDirectory: 'writable' } : { database: 'reachable' };
     return jsonResponse(200, {
       status: 'ok',
-      checks: { dataDirectory: 'writable', value: 'valid' },
+      engine: counters.engine.kind,
+      checks: { ...storage, value: 'valid' },
     });
   } catch (error) {
     if (!(error instanceof CounterError)) return errorResponse(error, context);

@@ -1,7 +1,8 @@
 import type { InvocationContext } from '@azure/functions';
 import { loadConfig, type CounterConfig } from './config';
-import { Counters } from './counters';
-import type { Warn } from './store';
+import { Counters } from './store/counters';
+import type { StorageEngine, Warn } from './store/engine';
+import { FilesEngine } from './store/files';
 import { WatchHub } from './watch-hub';
 
 let config: CounterConfig | undefined;
@@ -11,13 +12,19 @@ let watchHub: WatchHub | undefined;
 /** Settings, read once per process (they come from the environment, fixed at start). */
 export const getConfig = (): CounterConfig => (config ??= loadConfig());
 
+/** The storage engine the settings choose: the data directory unless a database is set. */
+function createEngine(settings: CounterConfig): StorageEngine {
+  return new FilesEngine({
+    dataDir: settings.dataDir,
+    maxNamed: settings.maxNamed,
+    lockTimeoutMs: settings.lockTimeoutMs,
+  });
+}
+
 /** The counters of this process, so all invocations share each counter's group commit. */
 export const getCounters = (): Counters =>
-  (counters ??= new Counters({
-    dataDir: getConfig().dataDir,
-    maxNamed: getConfig().maxNamed,
+  (counters ??= new Counters(createEngine(getConfig()), {
     groupCommit: getConfig().groupCommit,
-    lockTimeoutMs: getConfig().lockTimeoutMs,
     onChange: (name) => watchHub?.changed(name),
   }));
 
@@ -25,6 +32,7 @@ export const getCounters = (): Counters =>
 export const getWatchHub = (): WatchHub =>
   (watchHub ??= new WatchHub({
     read: (name) => getCounters().read(name),
+    subscribe: getCounters().engine.subscribe?.bind(getCounters().engine),
     maxWatchers: getConfig().maxWatchers,
     warn: (message) => console.warn(message),
   }));
@@ -38,6 +46,7 @@ export const warnTo =
 /** For tests that change the environment between cases. */
 export function resetServices(): void {
   watchHub?.closeAll();
+  void counters?.close();
   config = undefined;
   counters = undefined;
   watchHub = undefined;

@@ -1,7 +1,7 @@
 import type { HttpRequest } from '@azure/functions';
 import { isLosslessNumber, parse } from 'lossless-json';
 import { badRequest, CounterError } from './errors';
-import { isInRange, MAX_VALUE } from './counter-value';
+import { isInRange, MAX_VALUE } from './store/counter-value';
 import { isJsonObject } from './json-object';
 
 /** A step body is a few bytes; anything this large is a mistake or an attack. */

@@ -1,4 +1,5 @@
 import { CounterError } from './errors';
+import type { CounterName, StorageEngine } from './store/engine';
 
 export interface WatchHubOptions {
   /** The counter's current value, read from its file: where every process's changes land. */
@@ -7,6 +8,12 @@ export interface WatchHubOptions {
   maxWatchers: number;
   /** How often a watched counter's file is read for changes of other processes; default 250 ms. */
   pollIntervalMs?: number;
+  /**
+   * The engine's feed of changes made elsewhere (PostgreSQL's LISTEN/NOTIFY). With it,
+   * nothing polls: a watched counter is read again when the feed names it, and every watched
+   * counter when the feed was lost and regained.
+   */
+  subscribe?: StorageEngine['subscribe'];
   warn?: (message: string) => void;
 }
 
@@ -23,6 +30,7 @@ export const DEFAULT_POLL_INTERVAL_MS = 250;
 export class WatchHub {
   private readonly channels = new Map<string, Channel>();
   private count = 0;
+  private unsubscribe?: () => void;
 
   constructor(private readonly options: WatchHubOptions) {}
 
@@ -49,10 +57,19 @@ export class WatchHub {
       this.channels.set(key, channel);
     }
     this.count++;
+    this.unsubscribe ??= this.options.subscribe?.(
+      (changed) => this.changed(changed),
+      () => this.refreshAll(),
+    );
     const joined = channel;
     const watcher = new Watcher(() => {
       this.count--;
       if (joined.remove(watcher) === 0) this.channels.delete(key);
+      // The feed costs a connection: it is held only while someone watches.
+      if (this.count === 0) {
+        this.unsubscribe?.();
+        this.unsubscribe = undefined;
+      }
     });
     joined.add(watcher);
     try {
@@ -64,12 +81,16 @@ export class WatchHub {
     return watcher;
   }
 
-  /** Called once this process has committed a change: its watchers hear of it at once. */
-  changed(name: string | undefined): void {
+  /** Called once a change is committed (here, or elsewhere per the feed): watchers hear of it. */
+  changed(name: CounterName): void {
     this.channels
       .get(name ?? '')
       ?.refresh()
       .catch(() => undefined);
+  }
+
+  private refreshAll(): void {
+    for (const channel of this.channels.values()) channel.refresh().catch(() => undefined);
   }
 
   /** Ends every watcher (their streams end); for shutdown and tests. */
@@ -98,7 +119,7 @@ class Channel {
   add(watcher: Watcher): void {
     this.watchers.add(watcher);
     if (this.latest !== undefined) watcher.offer(this.latest);
-    if (this.timer === undefined) {
+    if (this.timer === undefined && this.options.subscribe === undefined) {
       this.timer = setInterval(
         () => void this.refresh().catch(() => undefined),
         this.pollIntervalMs,

@@ -43,7 +43,7 @@ describe('the app/host import boundary', () => {
   });
 
   it.each([
-    ['host/src/probe.ts', "export { DATA_FILE } from '../../shared/store';"],
+    ['host/src/probe.ts', "export { DATA_FILE } from '../../shared/store/file-counter';"],
     ['host/src/http/probe.ts', "export { handler } from '../../../functions/get';"],
     ['host/test/probe.test.ts', "export { startHost } from '../../tests/support/host-process';"],
   ])('refuses the app and its tests in the host (%s)', async (file, source) => {
@@ -53,7 +53,7 @@ describe('the app/host import boundary', () => {
   });
 
   it.each([
-    ['functions/probe.ts', "export { DATA_FILE } from '../shared/store';"],
+    ['functions/probe.ts', "export { DATA_FILE } from '../shared/store/file-counter';"],
     ['host/src/http/probe.ts', "export { createLogger } from '../utils/logger';"],
     ['tests/probe.test.ts', "export { startHostProcess } from '@rusty-counter/host';"],
   ])('lets imports on one side through (%s)', async (file, source) => {

@@ -1,4 +1,4 @@
-import { Counters } from '../../shared/counters';
+import { fileCounters } from '../support/file-counters';
 import { CounterError } from '../../shared/errors';
 import { WatchHub, type Watcher } from '../../shared/watch-hub';
 import { tempDir } from '../support/temp-dir';
@@ -18,7 +18,7 @@ afterEach(() => {
 
 /** A process's counters and hub wired as shared/services wires them, counting file reads. */
 function startProcess(options: { pollIntervalMs?: number; maxWatchers?: number } = {}) {
-  const counters = new Counters({
+  const counters = fileCounters({
     dataDir: dir,
     maxNamed: 100,
     onChange: (n) => hub.changed(n),
@@ -63,7 +63,7 @@ describe('WatchHub', () => {
   it('reads a never-changed name as 0 and creates nothing', async () => {
     const { hub } = startProcess();
     expect(await (await hub.watch('fresh')).next(0)).toBe(0n);
-    expect(await new Counters({ dataDir: dir, maxNamed: 1 }).read('fresh')).toBe(0n);
+    expect(await fileCounters({ dataDir: dir, maxNamed: 1 }).read('fresh')).toBe(0n);
   });
 
   it('hears every change of its own process at once, in order, each once', async () => {

@@ -1,4 +1,4 @@
-import { MAX_VALUE, MIN_VALUE, parseStoredValue } from '../../shared/counter-value';
+import { MAX_VALUE, MIN_VALUE, parseStoredValue } from '../../../shared/store/counter-value';
 
 describe('the stored value format', () => {
   it.each([

@@ -10,10 +10,11 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { flockSync } from 'fs-ext-extra-prebuilt';
-import { Counters, COUNTERS_DIR } from '../../shared/counters';
-import { CounterError } from '../../shared/errors';
-import { LOCK_FILE } from '../../shared/store';
-import { tempDir } from '../support/temp-dir';
+import { COUNTERS_DIR } from '../../../shared/store/files';
+import { fileCounters } from '../../support/file-counters';
+import { CounterError } from '../../../shared/errors';
+import { LOCK_FILE } from '../../../shared/store/file-counter';
+import { tempDir } from '../../support/temp-dir';
 
 let dir: string;
 let remove: () => void;
@@ -26,7 +27,7 @@ beforeEach(() => {
 afterEach(() => remove());
 
 const countersIn = (maxNamed = 10_000, lockTimeoutMs = 5000) =>
-  new Counters({ dataDir: dir, maxNamed, lockTimeoutMs, warn: (m) => warnings.push(m) });
+  fileCounters({ dataDir: dir, maxNamed, lockTimeoutMs, warn: (m) => warnings.push(m) });
 const named = (name: string, file = '') => path.join(dir, COUNTERS_DIR, name, file);
 const contentOf = (file: string) => readFileSync(file, 'latin1');
 const existingNames = () =>
@@ -237,5 +238,128 @@ describe('a data directory that vanishes', () => {
     remove();
     await expect(kindOf(counters.add('second', 1n))).resolves.toBe('storageUnavailable');
     expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('creating a named counter', () => {
+  it('logs no healing warning: a new counter has lost nothing', async () => {
+    const counters = countersIn();
+    for (let i = 0; i < 5; i++) await counters.add(`new-${i}`, 1n);
+    expect(warnings).toEqual([]);
+  });
+
+  it('names the counter in a healing warning', async () => {
+    const counters = countersIn();
+    await counters.add('page', 4n);
+    writeFileSync(named('page', 'data.bin'), 'garbage');
+    await expect(countersIn().read('page')).resolves.toBe(0n);
+    expect(warnings.join('\n')).toMatch(/^counter "page": data\.bin was corrupt/m);
+  });
+});
+
+describe('delete', () => {
+  it('removes the counter with its backup, answers the value it held, and then reads 0', async () => {
+    const counters = countersIn();
+    await counters.add('gone', 7n);
+    await counters.backup();
+    expect(existsSync(named('gone', 'backup.bin'))).toBe(true);
+    await expect(counters.delete('gone')).resolves.toBe(7n);
+    expect(existsSync(named('gone'))).toBe(false);
+    await expect(counters.read('gone')).resolves.toBe(0n);
+    await expect(countersIn().read('gone')).resolves.toBe(0n);
+    expect(readdirSync(path.join(dir, COUNTERS_DIR)).filter((n) => n !== '.create.lock')).toEqual(
+      [],
+    );
+  });
+
+  it('answers notFound for a counter that does not exist, and creates nothing', async () => {
+    const counters = countersIn();
+    await expect(kindOf(counters.delete('never'))).resolves.toBe('notFound');
+    expect(existingNames()).toEqual([]);
+  });
+
+  it('frees its place under the cap', async () => {
+    const counters = countersIn(1);
+    await counters.add('one', 1n);
+    await expect(kindOf(counters.add('two', 1n))).resolves.toBe('tooManyCounters');
+    await counters.delete('one');
+    await expect(counters.add('two', 1n)).resolves.toBe(1n);
+  });
+
+  it('orders a delete among the changes around it: later changes start again from 0', async () => {
+    const counters = countersIn();
+    const answers = await Promise.all([
+      counters.add('x', 5n),
+      counters.delete('x'),
+      counters.add('x', 1n),
+      counters.add('x', 1n),
+    ]);
+    expect(answers).toEqual([5n, 5n, 1n, 2n]);
+    await expect(countersIn().read('x')).resolves.toBe(2n);
+  });
+
+  it('is seen by another process that still knows the counter: its next change starts from 0', async () => {
+    const [first, second] = [countersIn(), countersIn()];
+    await first.add('shared', 3n);
+    await expect(second.add('shared', 1n)).resolves.toBe(4n);
+    await expect(first.delete('shared')).resolves.toBe(4n);
+    await expect(second.read('shared')).resolves.toBe(0n);
+    await expect(second.add('shared', 1n)).resolves.toBe(1n);
+    await expect(first.read('shared')).resolves.toBe(1n);
+  });
+
+  it('never brings an old value back from a backup of the deleted counter', async () => {
+    const counters = countersIn();
+    await counters.add('old', 40n);
+    await counters.backup();
+    await counters.delete('old');
+    await counters.add('old', 2n);
+    writeFileSync(named('old', 'data.bin'), 'garbage');
+    await expect(countersIn().read('old')).resolves.toBe(0n);
+  });
+
+  it('refuses the default counter and says how to reset it', async () => {
+    const counters = countersIn();
+    await counters.add(undefined, 3n);
+    await expect(counters.delete(undefined as unknown as string)).rejects.toThrow(/PUT \/set/);
+    await expect(counters.read(undefined)).resolves.toBe(3n);
+  });
+});
+
+describe('list', () => {
+  it('gives existing named counters with their values, sorted, paged by after and limit', async () => {
+    const counters = countersIn();
+    for (const [name, by] of [
+      ['b', 2n],
+      ['a', 1n],
+      ['c-1', 3n],
+      ['c-2', 4n],
+    ] as const) {
+      await counters.add(name, by);
+    }
+    await counters.read('never-changed');
+    expect(await counters.list({ limit: 100 })).toEqual([
+      { name: 'a', value: 1n },
+      { name: 'b', value: 2n },
+      { name: 'c-1', value: 3n },
+      { name: 'c-2', value: 4n },
+    ]);
+    expect(await counters.list({ limit: 2, after: 'a' })).toEqual([
+      { name: 'b', value: 2n },
+      { name: 'c-1', value: 3n },
+    ]);
+    expect((await counters.list({ limit: 10, prefix: 'c-' })).map((e) => e.name)).toEqual([
+      'c-1',
+      'c-2',
+    ]);
+    expect(await counters.countNamed()).toBe(4);
+  });
+
+  it('leaves out a deleted counter', async () => {
+    const counters = countersIn();
+    await counters.add('keep', 1n);
+    await counters.add('drop', 1n);
+    await counters.delete('drop');
+    expect((await counters.list({ limit: 10 })).map((e) => e.name)).toEqual(['keep']);
   });
 });

@@ -12,11 +12,12 @@ import {
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { flockSync } from 'fs-ext-extra-prebuilt';
-import { CounterError } from '../../shared/errors';
-import { MAX_VALUE, MIN_VALUE } from '../../shared/counter-value';
-import { CounterStore, LOCK_FILE } from '../../shared/store';
-import { flocksOn } from '../reliability/support/process-control';
-import { mountTmpfs, tempDir } from '../support/temp-dir';
+import { CounterError } from '../../../shared/errors';
+import { MAX_VALUE, MIN_VALUE } from '../../../shared/store/counter-value';
+import { LOCK_FILE } from '../../../shared/store/file-counter';
+import { defaultCounterIn } from '../../support/file-counters';
+import { flocksOn } from '../../reliability/support/process-control';
+import { mountTmpfs, tempDir } from '../../support/temp-dir';
 
 let dir: string;
 let remove: () => void;
@@ -31,10 +32,8 @@ afterEach(() => {
   remove();
 });
 
-const storeIn = (
-  dataDir = dir,
-  extra: Partial<ConstructorParameters<typeof CounterStore>[0]> = {},
-) => new CounterStore({ dataDir, warn: (m) => warnings.push(m), ...extra });
+const storeIn = (dataDir = dir, extra: Partial<Parameters<typeof defaultCounterIn>[0]> = {}) =>
+  defaultCounterIn({ dataDir, warn: (m) => warnings.push(m), ...extra });
 const file = (name: string) => path.join(dir, name);
 const write = (name: string, content: string | Buffer) => writeFileSync(file(name), content);
 const contentOf = (name: string) => readFileSync(file(name), 'latin1');
@@ -53,12 +52,20 @@ describe('reading the counter', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('creates the data directory and starts at 0 when nothing exists', async () => {
+  it('creates the data directory and starts at 0 when nothing exists, without a warning', async () => {
     const nested = path.join(dir, 'a', 'b');
     await expect(storeIn(nested).read()).resolves.toBe(0n);
     expect(readFileSync(path.join(nested, 'data.bin'), 'latin1')).toBe('0');
+    // A directory this process made holds no files yet: a first start, nothing was lost.
+    expect(warnings).toEqual([]);
+  });
+
+  it('warns, naming the counter, when data.bin and backup.bin are gone from an existing directory', async () => {
+    await expect(storeIn().read()).resolves.toBe(0n);
     expect(warnings).toEqual([
-      expect.stringMatching(/data\.bin was missing.*backup\.bin was missing.*0/),
+      expect.stringMatching(
+        /^the default counter: data\.bin was missing and backup\.bin was missing; starting again at 0$/,
+      ),
     ]);
   });
 

@@ -1,22 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { CounterError, storageUnavailable } from './errors';
+import { errnoOf } from '../errno';
+import { CounterError, storageUnavailable } from '../errors';
 import { isInRange, parseStoredValue } from './counter-value';
 import { DirectoryLock, LockTimeoutError, type LockWait } from './directory-lock';
+import type { Outcome, Warn } from './engine';
 
-export type Warn = (message: string) => void;
-
-export interface StoreOptions {
+export interface FileCounterOptions {
   dataDir: string;
-  /** Off: one lock, read, write and fsync per change (the benchmark's baseline). */
-  groupCommit?: boolean;
   lockTimeoutMs?: number;
   warn?: Warn;
   /**
    * For a named counter: makes its directory at its first change, and may refuse (the cap on
    * named counters). With it, a read of a counter whose directory is missing answers 0 and
-   * creates nothing. Without it, the directory is made at the first call of any kind.
+   * creates nothing, and a directory removed by a delete is made again by the next change.
+   * Without it, the directory is made at the first call of any kind.
    */
   createDirectory?: () => Promise<void>;
   /** How this counter's lock is waited for (see DirectoryLock); default 'block'. */
@@ -27,6 +26,8 @@ export const DATA_FILE = 'data.bin';
 export const BACKUP_FILE = 'backup.bin';
 export const LOCK_FILE = '.counter.lock';
 const TEMP_PREFIX = '.tmp-';
+/** A deleted counter's directory on its way out; names cannot start with ".". */
+export const TRASH_PREFIX = '.deleted-';
 // Any valid value with generous whitespace fits; a longer file is corrupt and is not read whole.
 const MAX_FILE_BYTES = 64;
 const DIR_FSYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EISDIR', 'EPERM']);
@@ -34,43 +35,33 @@ const DIR_FSYNC_UNSUPPORTED = new Set(['EINVAL', 'ENOTSUP', 'EOPNOTSUPP', 'EISDI
 type FileState =
   { state: 'valid'; value: bigint } | { state: 'missing' } | { state: 'corrupt'; reason: string };
 
-/** A change adds a delta or, for `PUT /set`, replaces the value. */
-type Operation = { add: bigint } | { set: bigint };
-
-interface Change {
-  operation: Operation;
-  warn: Warn;
-  resolve: (value: bigint) => void;
-  reject: (error: Error) => void;
-}
+/** The changes a FileCounter commits; deletes are committed one by one with `remove`. */
+export type FileOperation = { add: bigint } | { set: bigint };
 
 /**
- * The only code that touches the counter's files. Reads take no lock: every write is an
- * atomic rename, so a reader sees the old or the new value, never a mix. Changes are
- * group-committed: while one commit is in flight, new changes queue up and all go into the
- * next commit together (one lock, one read, one write, one fsync), each caller still
- * getting the value right after its own change.
+ * One counter's directory: `data.bin`, `backup.bin` and the lock file, and the only code that
+ * touches them. Reads take no lock: every write is an atomic rename, so a reader sees the old
+ * or the new value, never a mix. A commit takes the directory lock, reads, writes and fsyncs
+ * once for a whole batch of changes (group commit is queued above, in `Counters`).
  */
-export class CounterStore {
+export class FileCounter {
   readonly dataDir: string;
   private readonly dataPath: string;
   private readonly backupPath: string;
   private readonly lock: DirectoryLock;
-  private readonly groupCommit: boolean;
   private readonly lockTimeoutMs: number;
   private readonly defaultWarn: Warn;
   private readonly createDirectory?: () => Promise<void>;
-  private queue: Change[] = [];
-  private committing = false;
   private exclusiveTail: Promise<unknown> = Promise.resolve();
   private dirReady?: Promise<void>;
+  // The directory was made by this process just now: a first change, not a lost file.
+  private madeFresh = false;
 
-  constructor(options: StoreOptions) {
+  constructor(options: FileCounterOptions) {
     this.dataDir = path.resolve(options.dataDir);
     this.dataPath = path.join(this.dataDir, DATA_FILE);
     this.backupPath = path.join(this.dataDir, BACKUP_FILE);
     this.lock = new DirectoryLock(path.join(this.dataDir, LOCK_FILE), options.lockWait);
-    this.groupCommit = options.groupCommit ?? true;
     this.lockTimeoutMs = options.lockTimeoutMs ?? 5000;
     this.defaultWarn = options.warn ?? ((message) => console.warn(message));
     this.createDirectory = options.createDirectory;
@@ -87,17 +78,69 @@ export class CounterStore {
     if (!(await this.ensureDir(false))) return 0n;
     const current = await readValueFile(this.dataPath).catch(() => undefined);
     if (current?.state === 'valid') return current.value;
-    return this.add(0n, warn);
+    try {
+      return (await this.exclusive(false, () => this.loadHealing(warn))) ?? 0n;
+    } catch (err) {
+      throw toStorageError(err);
+    }
   }
 
-  /** Adds `delta` (which may be negative) and resolves once the new value is durable. */
-  add(delta: bigint, warn: Warn = this.defaultWarn): Promise<bigint> {
-    return this.change({ add: delta }, warn);
+  /**
+   * Applies the changes in order under the directory lock with one read, one write and one
+   * fsync, and resolves once the new value is durable: one outcome per change, an overflow
+   * refusing only its own change.
+   */
+  async commit(
+    operations: readonly FileOperation[],
+    warn: Warn = this.defaultWarn,
+  ): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    try {
+      await this.exclusive(true, async () => {
+        const start = await this.loadHealing(warn);
+        let value = start;
+        for (const operation of operations) {
+          const next = 'set' in operation ? operation.set : value + operation.add;
+          if (isInRange(next)) {
+            value = next;
+            outcomes.push(value);
+          } else {
+            outcomes.push(overflow(value, next - value));
+          }
+        }
+        if (value !== start) await writeAtomically(this.dataPath, value, start);
+      });
+    } catch (err) {
+      return operations.map(() => toStorageError(err));
+    }
+    return outcomes;
   }
 
-  /** Replaces the value, in the same order as the changes around it; resolves once durable. */
-  set(value: bigint, warn: Warn = this.defaultWarn): Promise<bigint> {
-    return this.change({ set: value }, warn);
+  /**
+   * Removes a named counter's directory with its files, as one rename: a process killed
+   * midway leaves the counter whole or gone, never half. Resolves to the value it held.
+   */
+  async remove(warn: Warn = this.defaultWarn): Promise<Outcome> {
+    try {
+      if (!(await this.ensureDir(false))) return notFound(this.dataDir);
+      const removed = await this.exclusive(false, async () => {
+        const value = await this.loadHealing(warn);
+        const parent = path.dirname(this.dataDir);
+        const trash = path.join(
+          parent,
+          `${TRASH_PREFIX}${path.basename(this.dataDir)}-${uniqueSuffix()}`,
+        );
+        await fs.rename(this.dataDir, trash);
+        await fsyncDirectory(parent);
+        this.dirReady = undefined;
+        // Processes waiting for the old lock find its path gone and start the counter anew.
+        await fs.rm(trash, { recursive: true, force: true }).catch(() => undefined);
+        return value;
+      });
+      return removed ?? notFound(this.dataDir);
+    } catch (err) {
+      return toStorageError(err);
+    }
   }
 
   /**
@@ -116,16 +159,9 @@ export class CounterStore {
     return data.value !== backup.value;
   }
 
-  private change(operation: Operation, warn: Warn): Promise<bigint> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ operation, warn, resolve, reject });
-      if (!this.committing) void this.drain();
-    });
-  }
-
   /** Copies the current value to `backup.bin`; resolves to the value backed up. */
-  backup(warn: Warn = this.defaultWarn): Promise<bigint> {
-    return this.exclusive(async () => {
+  backup(warn: Warn = this.defaultWarn): Promise<bigint | undefined> {
+    return this.exclusive(false, async () => {
       const value = await this.loadHealing(warn);
       const previous = await readValueFile(this.backupPath);
       if (previous.state === 'corrupt') {
@@ -152,53 +188,29 @@ export class CounterStore {
     }
   }
 
-  private async drain(): Promise<void> {
-    this.committing = true;
-    while (this.queue.length > 0) {
-      const batch = this.groupCommit ? this.queue.splice(0) : this.queue.splice(0, 1);
-      await this.commit(batch);
-    }
-    this.committing = false;
-  }
-
-  private async commit(batch: Change[]): Promise<void> {
-    const outcomes: Array<bigint | CounterError> = [];
-    try {
-      await this.exclusive(async () => {
-        const start = await this.loadHealing(batch[0].warn);
-        let value = start;
-        for (const { operation } of batch) {
-          const next = 'set' in operation ? operation.set : value + operation.add;
-          if (isInRange(next)) {
-            value = next;
-            outcomes.push(value);
-          } else {
-            outcomes.push(overflow(value, next - value));
-          }
-        }
-        if (value !== start) await writeAtomically(this.dataPath, value, start);
-      });
-    } catch (err) {
-      const failure = toStorageError(err);
-      batch.forEach((change) => change.reject(failure));
-      return;
-    }
-    batch.forEach((change, i) => {
-      const outcome = outcomes[i];
-      if (outcome instanceof CounterError) change.reject(outcome);
-      else change.resolve(outcome);
-    });
-  }
-
-  /** Runs `task` alone: after earlier tasks of this process, and under the directory lock. */
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` alone: after earlier tasks of this process, and under the directory lock.
+   * When a delete elsewhere removed the directory meanwhile (its lock file is gone), a change
+   * (`create`) makes the counter again through the cap and runs there; anything else resolves
+   * to undefined: there is no counter.
+   */
+  private exclusive<T>(create: boolean, task: () => Promise<T>): Promise<T | undefined> {
     const run = this.exclusiveTail.then(async () => {
-      await this.ensureDir(true);
-      const release = await this.lock.acquire(this.lockTimeoutMs);
-      try {
-        return await task();
-      } finally {
-        await release();
+      for (;;) {
+        if (!(await this.ensureDir(create))) return undefined;
+        let release: () => Promise<void>;
+        try {
+          release = await this.lock.acquire(this.lockTimeoutMs);
+        } catch (err) {
+          if (this.createDirectory === undefined || errnoOf(err) !== 'ENOENT') throw err;
+          this.dirReady = undefined;
+          continue;
+        }
+        try {
+          return await task();
+        } finally {
+          await release();
+        }
       }
     });
     this.exclusiveTail = run.catch(() => undefined);
@@ -218,7 +230,7 @@ export class CounterStore {
     const backup = await readValueFile(this.backupPath);
     if (backup.state === 'valid') {
       await writeAtomically(this.dataPath, backup.value);
-      warn(`${cause}; restored ${backup.value} from ${BACKUP_FILE}`);
+      warn(`${this.describe()}: ${cause}; restored ${backup.value} from ${BACKUP_FILE}`);
       return backup.value;
     }
     let backupCause = `${BACKUP_FILE} was missing`;
@@ -227,15 +239,26 @@ export class CounterStore {
       backupCause = `${BACKUP_FILE} was corrupt too (${backup.reason}; kept as ${aside})`;
     }
     await writeAtomically(this.dataPath, 0n);
-    warn(`${cause} and ${backupCause}; starting again at 0`);
+    // A directory this process has just made holds no file yet: a first change, nothing lost.
+    const firstChange = this.madeFresh && data.state === 'missing' && backup.state === 'missing';
+    this.madeFresh = false;
+    if (!firstChange) warn(`${this.describe()}: ${cause} and ${backupCause}; starting again at 0`);
     return 0n;
+  }
+
+  private describe(): string {
+    return this.createDirectory === undefined
+      ? 'the default counter'
+      : `counter "${path.basename(this.dataDir)}"`;
   }
 
   /** Resolves to false only for a read of a named counter whose directory does not exist. */
   private async ensureDir(forChange: boolean): Promise<boolean> {
     // Made or found once. If it vanishes later we answer 503 until it is back rather than
-    // recreate it empty, which would silently restart the counter at 0. Callers racing here
-    // may both make it: mkdir -p and createDirectory are idempotent.
+    // recreate it empty, which would silently restart the counter at 0 (a named counter's
+    // directory removed by a delete is the exception: `exclusive` sees its lock go and
+    // starts again here). Callers racing here may both make it: mkdir -p and
+    // createDirectory are idempotent.
     if (this.dirReady === undefined) {
       try {
         if (!(await this.findOrMakeDir(forChange))) return false;
@@ -250,14 +273,22 @@ export class CounterStore {
 
   private async findOrMakeDir(forChange: boolean): Promise<boolean> {
     if (this.createDirectory === undefined) {
-      await fs.mkdir(this.dataDir, { recursive: true });
+      this.madeFresh = (await fs.mkdir(this.dataDir, { recursive: true })) !== undefined;
       return true;
     }
     if (await exists(this.dataDir)) return true;
     if (!forChange) return false;
     await this.createDirectory();
+    this.madeFresh = true;
     return true;
   }
+}
+
+function notFound(dir: string): CounterError {
+  return new CounterError(
+    'notFound',
+    `there is no counter "${path.basename(dir)}" (it was never changed, or was deleted)`,
+  );
 }
 
 function overflow(value: bigint, delta: bigint): CounterError {
@@ -370,12 +401,6 @@ async function removeStaleTempFiles(dir: string): Promise<void> {
 }
 
 const uniqueSuffix = () => `${process.pid}-${randomBytes(6).toString('hex')}`;
-
-// Duck-typed rather than `instanceof Error`: errors from Node's core can come from another realm.
-export const errnoOf = (err: unknown): string | undefined =>
-  typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
-    ? err.code
-    : undefined;
 
 const STORAGE_CAUSES: Record<string, string> = {
   ENOSPC: 'the data directory is full',

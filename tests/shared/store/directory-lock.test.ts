@@ -2,8 +2,8 @@ import { closeSync, openSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { flockSync } from 'fs-ext-extra-prebuilt';
-import { DirectoryLock, LockTimeoutError } from '../../shared/directory-lock';
-import { tempDir } from '../support/temp-dir';
+import { DirectoryLock, LockTimeoutError } from '../../../shared/store/directory-lock';
+import { tempDir } from '../../support/temp-dir';
 
 let dir: string;
 let remove: () => void;
