@@ -327,7 +327,11 @@ async function readValueFile(file: string): Promise<FileState> {
  * directory. If the directory fsync fails after the rename, `previous` (when given) is put
  * back so that a failed change leaves the value as it was.
  */
-async function writeAtomically(file: string, value: bigint, previous?: bigint): Promise<void> {
+export async function writeAtomically(
+  file: string,
+  value: bigint,
+  previous?: bigint,
+): Promise<void> {
   const dir = path.dirname(file);
   const temp = path.join(dir, `${TEMP_PREFIX}${path.basename(file)}-${uniqueSuffix()}`);
   try {

@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isCounterName } from '../counter-name';
-import { parseStoredValue } from '../counter-value';
-import { BACKUP_FILE, DATA_FILE, errnoOf, exists, fsyncDirectory } from '../store';
+import { parseStoredValue } from './counter-value';
+import { errnoOf } from '../errno';
 import type { BackupRun, CounterEntry, Warn } from './engine';
+import { BACKUP_FILE, DATA_FILE, exists, fsyncDirectory, writeAtomically } from './file-counter';
+import { COUNTERS_DIR } from './files';
 
-export const COUNTERS_DIR = 'counters';
 // Different counters are different files: a few at a time keep the disk busy without
 // flooding libuv's thread pool, which the request handlers share.
 const PARALLELISM = 8;
@@ -63,32 +63,6 @@ async function writeIfChanged(file: string, value: bigint): Promise<boolean> {
   if (parsed?.ok && parsed.value === value) return false;
   await writeAtomically(file, value);
   return true;
-}
-
-async function writeAtomically(file: string, value: bigint): Promise<void> {
-  const dir = path.dirname(file);
-  const temp = path.join(
-    dir,
-    `.tmp-${path.basename(file)}-${process.pid}-${randomBytes(6).toString('hex')}`,
-  );
-  try {
-    const handle = await fs.open(
-      temp,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
-      0o644,
-    );
-    try {
-      await handle.writeFile(value.toString(), 'latin1');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, file);
-  } catch (err) {
-    await fs.rm(temp, { force: true }).catch(() => undefined);
-    throw err;
-  }
-  await fsyncDirectory(dir);
 }
 
 async function removeDeleted(countersDir: string, live: Set<string>): Promise<void> {
