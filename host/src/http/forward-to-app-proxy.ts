@@ -20,8 +20,14 @@ const HOP_BY_HOP = new Set([
 ]);
 const INVOCATION_ID_HEADER = 'x-ms-invocation-id';
 
-/** One pool of connections to the library's proxy for all requests, as a reverse proxy keeps. */
-const proxyAgent = new Agent({ keepAlive: true });
+/**
+ * One pool of connections to the library's proxy for all requests, as a reverse proxy keeps.
+ * The proxy closes a connection idle for 5 s; a request sent on it at that moment is reset
+ * (ECONNRESET, a 500). Node's agent retires idle connections before the server's announced
+ * `Keep-Alive: timeout` only when it has a timeout of its own, hence `timeout` here; it does
+ * not end a slow request or a long stream, which only get a 'timeout' event nobody acts on.
+ */
+export const proxyAgent = new Agent({ keepAlive: true, timeout: 60_000 });
 
 export interface ForwardOptions {
   proxyUri: URL;
