@@ -69,10 +69,10 @@ BEGIN
     present[k] := true;
   END LOOP;
 
-  -- Creating or deleting a named counter moves the count: take its row lock, then look again
-  -- for the absent names, which a batch that held it before us may have just created.
-  IF 'd' = ANY (kinds) OR EXISTS (
-       SELECT 1 FROM unnest(keys, present) AS p(n, here) WHERE NOT here AND n <> '') THEN
+  -- Creating a counter (the default one too) or deleting one takes the count's row lock, so
+  -- creations of one name never race; then look again for the absent names, which a batch
+  -- that held the lock before us may have just created.
+  IF 'd' = ANY (kinds) OR NOT (true = ALL (present)) THEN
     SELECT t.named INTO named_count FROM counter_totals t FOR UPDATE;
     FOR found IN SELECT c.name, c.value FROM counters c
                WHERE c.name = ANY (keys) AND NOT present[array_position(keys, c.name)]

@@ -140,6 +140,16 @@ describe('PostgresEngine against the store interface', () => {
     );
   });
 
+  it('creates each counter once when engines on one database change it first at once', async () => {
+    const url = await cluster.freshDatabase();
+    const writers = [1, 2, 3, 4].map(() => engineOn(url));
+    const outcomes = await Promise.all(
+      writers.map((engine) => engine.commit([add(undefined, 1n), add('first', 1n)])),
+    );
+    expect(outcomes.flat().sort()).toEqual([1n, 1n, 2n, 2n, 3n, 3n, 4n, 4n]);
+    await expect(writers[0].countNamed()).resolves.toBe(1);
+  });
+
   it('lists named counters in byte order with prefix, after and limit, never the default', async () => {
     const engine = await freshEngine();
     const names = ['b-2', 'a_1', 'b_1', 'b-1', 'c', 'ba'];
