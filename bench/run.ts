@@ -9,6 +9,7 @@ import { DATA_FILE } from '../shared/store/file-counter';
 import { load, type LoadResult, type Method } from './http';
 import type { InProcessResult } from './in-process';
 import { parseOptions, UsageError, type BenchOptions } from './options';
+import { postgresRows } from './postgres';
 import { settledTotal, storedTotal } from './stored-value';
 import { renderTable, summarize, type HttpKey, type HttpPhase, type Round } from './report';
 import {
@@ -60,6 +61,8 @@ async function main(): Promise<void> {
   await fs.writeFile(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
 
   process.stdout.write(`\n${table}\n`);
+  // The database rows, measured in this run beside the file rows (bench/postgres.ts).
+  if (!options.smoke) process.stdout.write(`\n${await postgresRows(options.durationSeconds)}\n`);
   process.stdout.write(
     `\nMedians of ${options.rounds} round(s), ${options.durationSeconds} s per HTTP phase. ` +
       `Targets met: ${summary.targets.filter((t) => t.met).length} of ${summary.targets.length}. ` +

@@ -16,6 +16,8 @@ export interface HostSettings {
   groupCommit: boolean;
   cpuProfDir?: string;
   nodeFlags?: string[];
+  /** COUNTER_DATABASE_URL: the host keeps its counters in this database. */
+  databaseUrl?: string;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -32,6 +34,7 @@ export async function startHost(settings: HostSettings): Promise<ChildServer> {
   const env = {
     COUNTER_DATA_DIR: settings.dataDir,
     COUNTER_GROUP_COMMIT: String(settings.groupCommit),
+    COUNTER_DATABASE_URL: settings.databaseUrl ?? '',
     // Empty counts as "no key" for the app, and as "set" for the settings loader.
     COUNTER_WRITE_KEY: '',
     COUNTER_READ_KEY: '',
