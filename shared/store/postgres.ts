@@ -303,13 +303,16 @@ export class PostgresEngine implements StorageEngine {
           'the database has synchronous_commit=off for this role or database, so a change answered 200 can be lost in a crash; run ALTER ROLE ... SET synchronous_commit = on',
         );
       }
+      // A schema already up to date needs no lock and no CREATE right, so the service can run
+      // as a role that may only use the tables (docs/postgres.md).
+      if ((await schemaVersion(client)) >= LATEST_VERSION) {
+        client.release();
+        return;
+      }
       await client.query('BEGIN');
       await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
       await client.query(SCHEMA_VERSION_TABLE);
-      const applied = await client.query<{ version: number }>(
-        'SELECT coalesce(max(version), 0) AS version FROM counter_schema_version',
-      );
-      const current = applied.rows[0].version;
+      const current = await schemaVersion(client);
       for (const migration of MIGRATIONS.filter((m) => m.version > current)) {
         await client.query(migration.sql);
         await client.query('INSERT INTO counter_schema_version (version) VALUES ($1)', [
@@ -326,6 +329,19 @@ export class PostgresEngine implements StorageEngine {
       );
     }
   }
+}
+
+const LATEST_VERSION = Math.max(...MIGRATIONS.map((migration) => migration.version));
+
+async function schemaVersion(client: pg.PoolClient): Promise<number> {
+  const table = await client.query<{ found: boolean }>(
+    `SELECT to_regclass('counter_schema_version') IS NOT NULL AS found`,
+  );
+  if (!table.rows[0].found) return 0;
+  const { rows } = await client.query<{ version: number }>(
+    'SELECT coalesce(max(version), 0) AS version FROM counter_schema_version',
+  );
+  return rows[0].version;
 }
 
 class SilentServerError extends Error {

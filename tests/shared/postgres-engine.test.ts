@@ -46,6 +46,19 @@ async function freshEngine(options?: Parameters<typeof engineOn>[1]) {
   return engineOn(await cluster.freshDatabase(), options);
 }
 
+/** The statements of docs/postgres.md, "A role with only the rights the service needs". */
+function leastPrivilegeGrants(database: string): string[] {
+  const doc = readFileSync(path.join(__dirname, '../../docs/postgres.md'), 'utf8');
+  const block = /```sql\n-- least privilege\n([\s\S]*?)```/.exec(doc);
+  if (!block) throw new Error('docs/postgres.md has no "-- least privilege" sql block');
+  return block[1]
+    .replaceAll('counters_db', database)
+    .replace(/PASSWORD '[^']*'/, '')
+    .split(';')
+    .map((statement) => statement.replace(/^\s*--.*$/gm, '').trim())
+    .filter(Boolean);
+}
+
 const add = (name: string | undefined, by: bigint): Change => ({ name, operation: { add: by } });
 const set = (name: string | undefined, to: bigint): Change => ({ name, operation: { set: to } });
 const remove = (name: string): Change => ({ name, operation: { delete: true } });
@@ -181,6 +194,21 @@ describe('PostgresEngine against the store interface', () => {
       url.split('/').pop(),
     );
     expect(versions).toEqual([{ version: 1 }]);
+  });
+
+  it('runs as a role holding only the grants docs/postgres.md lists, once the schema exists', async () => {
+    const url = await cluster.freshDatabase();
+    const database = url.split('/').pop()!;
+    await engineOn(url).start();
+    for (const statement of leastPrivilegeGrants(database)) await cluster.sql(statement, database);
+    const app = engineOn(url.replace('postgres@', 'counter_app@'));
+    await app.start();
+    await expect(
+      app.commit([add('g', 1n), add(undefined, 2n), remove('g'), add('h', 3n)]),
+    ).resolves.toEqual([1n, 2n, 1n, 3n]);
+    await expect(app.list({ limit: 10 })).resolves.toEqual([{ name: 'h', value: 3n }]);
+    await expect(app.countNamed()).resolves.toBe(1);
+    await expect(app.probe()).resolves.toBeUndefined();
   });
 
   it('tells the changes of one engine to another engine subscribed to the same database', async () => {
