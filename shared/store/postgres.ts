@@ -35,8 +35,6 @@ export class UnsafeDatabaseError extends Error {
 
 // Connection pools this size serve one commit at a time plus reads and lists in parallel.
 const POOL_SIZE = 10;
-// Beyond the server's statement_timeout, for a server that went silent (a network partition):
-// the server's own timeout answers first whenever it can still answer.
 const CLIENT_GRACE_MS = 2000;
 // A deadlock is found and undone by the server (nothing applied), so trying again is safe. It
 // can only arise when replicas create or delete the same names at once.
@@ -75,6 +73,9 @@ export class PostgresEngine implements StorageEngine {
       lock_timeout: options.lockTimeoutMs,
       idle_in_transaction_session_timeout: options.lockTimeoutMs + CLIENT_GRACE_MS,
       application_name: 'rusty-counter',
+      // Beyond the server's statement_timeout, for a server gone silent (a partition, or a
+      // synchronous standby that never confirms a COMMIT): the server answers first if it can.
+      query_timeout: options.lockTimeoutMs + CLIENT_GRACE_MS,
     };
     this.pool = new pg.Pool({ ...this.connection, max: POOL_SIZE, idleTimeoutMillis: 30_000 });
     // An idle connection the server closed (a restart) is dropped by the pool; without a
@@ -219,31 +220,23 @@ export class PostgresEngine implements StorageEngine {
       if (SYNC_REP_CANCELLED.test(notice.message ?? '')) replicationCancelled = true;
     };
     client.on('notice', onNotice);
-    let timer: NodeJS.Timeout | undefined;
-    const silence = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new SilentServerError()),
-        this.options.lockTimeoutMs + CLIENT_GRACE_MS,
-      );
-    });
+    let result: pg.QueryResult<Row>;
     try {
-      const result = await Promise.race([client.query<Row>(text, values), silence]);
-      client.removeListener('notice', onNotice);
-      client.release();
-      if (replicationCancelled) {
-        throw storageUnavailable(
-          `the database committed the change but its synchronous standby did not confirm it in time; ${OUTCOME_UNKNOWN}`,
-        );
-      }
-      return result.rows;
+      result = await client.query<Row>(text, values);
     } catch (err) {
       // A connection that failed or went silent is closed, never handed to the next caller.
-      client.removeListener('notice', onNotice);
       client.release(err instanceof Error ? err : true);
       throw this.toStorageError(err, writes);
     } finally {
-      clearTimeout(timer);
+      client.removeListener('notice', onNotice);
     }
+    client.release();
+    if (replicationCancelled) {
+      throw storageUnavailable(
+        `the database committed the change but its synchronous standby did not confirm it in time; ${OUTCOME_UNKNOWN}`,
+      );
+    }
+    return result.rows;
   }
 
   private async connect(): Promise<pg.PoolClient> {
@@ -262,14 +255,13 @@ export class PostgresEngine implements StorageEngine {
     // shutdown, a failover); any other server error rolled the statement back.
     const sessionEnded = code === undefined || code.startsWith('08') || code.startsWith('57P');
     if (sessionEnded && writes) {
-      const cause =
-        err instanceof SilentServerError
-          ? `the database did not answer within ${limit}`
-          : `the connection to the database broke after the change was sent (${describe(err)})`;
+      const cause = isClientTimeout(err)
+        ? `the database did not answer within ${limit}`
+        : `the connection to the database broke after the change was sent (${describe(err)})`;
       return storageUnavailable(`${cause}; ${OUTCOME_UNKNOWN}`);
     }
     const tail = writes ? NOTHING_CHANGED : 'try again';
-    if (err instanceof SilentServerError) {
+    if (isClientTimeout(err)) {
       return storageUnavailable(`the database did not answer within ${limit}; ${tail}`);
     }
     if (code === '57014' || code === '55P03') {
@@ -344,11 +336,9 @@ async function schemaVersion(client: pg.PoolClient): Promise<number> {
   return rows[0].version;
 }
 
-class SilentServerError extends Error {
-  constructor() {
-    super('the database did not answer');
-  }
-}
+/** node-postgres gave up waiting for an answer (query_timeout); the connection is dropped. */
+const isClientTimeout = (err: unknown): boolean =>
+  err instanceof Error && err.message === 'Query read timeout';
 
 function outcomeOf(
   row: { outcome: string; amount: string | null },

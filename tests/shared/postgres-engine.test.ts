@@ -302,6 +302,27 @@ describe('PostgresEngine when the database is away', () => {
     stop();
   });
 
+  it('answers storageUnavailable, never retried, when COMMIT was sent but its outcome stays unknown', async () => {
+    const url = await cluster.freshDatabase();
+    const engine = engineOn(url, { lockTimeoutMs: 300 });
+    await engine.start();
+    // A synchronous standby that never confirms: COMMIT is written locally, then waits.
+    await cluster.sql(`ALTER SYSTEM SET synchronous_standby_names = 'ghost'`);
+    await cluster.sql('SELECT pg_reload_conf()');
+    try {
+      const unknown = engine.commit([add('maybe', 1n)]);
+      await expect(unknown).rejects.toMatchObject({ kind: 'storageUnavailable' });
+      await expect(unknown).rejects.toThrow(
+        /did not answer within COUNTER_LOCK_TIMEOUT_MS \(300 ms\); the change may or may not have been applied, so it was not retried/,
+      );
+    } finally {
+      await cluster.sql('ALTER SYSTEM RESET synchronous_standby_names');
+      await cluster.sql('SELECT pg_reload_conf()');
+    }
+    // It landed once: the engine did not send it again.
+    await expect(engine.read('maybe')).resolves.toBe(1n);
+  });
+
   it('answers storageUnavailable within COUNTER_LOCK_TIMEOUT_MS when a counter stays locked', async () => {
     const url = await cluster.freshDatabase();
     const engine = engineOn(url, { lockTimeoutMs: 300 });
