@@ -163,6 +163,8 @@ export class PostgresCluster {
         '-R',
         '-X',
         'stream',
+        // Not the default spread checkpoint, which waits most of checkpoint_timeout.
+        '--checkpoint=fast',
       ],
       this.owner,
     );
