@@ -24,10 +24,13 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # The offline host on a slim Node image: no .NET, a fraction of the size, starts in about a
 # second. Its timer runs in every replica (see README, "Backups with several replicas").
+# FUNCTIONS_WORKER_PROCESS_COUNT: app processes behind the one port, one per core the container
+# gets. An image cannot know that, so it assumes one; deploy/ manifests set it to their CPU limit.
 FROM node:22-bookworm-slim AS standalone
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8000 \
+    FUNCTIONS_WORKER_PROCESS_COUNT=1 \
     FUNCTIONS_REQUEST_BODY_SIZE_LIMIT=1048576 \
     COUNTER_DATA_DIR=/app/local_dir \
     COUNTER_CONFIG_FILE=/app/config/config.json

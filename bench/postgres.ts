@@ -132,7 +132,7 @@ export async function postgresRows(seconds: number): Promise<string> {
         appRoot,
         dataDir: filesDir(`http-${engine}`),
         groupCommit: true,
-        databaseUrl: env,
+        env: env === undefined ? undefined : { COUNTER_DATABASE_URL: env },
       });
       const url = `${host.url}/increment`;
       await load([url], 'POST', 4, { amount: 200 });

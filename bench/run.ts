@@ -8,6 +8,7 @@ import { errnoOf } from '../shared/errno';
 import { DATA_FILE } from '../shared/store/file-counter';
 import { load, type LoadResult, type Method } from './http';
 import type { InProcessResult } from './in-process';
+import { describeMetricsCost, measureMetricsCost } from './metrics-cost';
 import { parseOptions, UsageError, type BenchOptions } from './options';
 import { postgresRows } from './postgres';
 import { settledTotal, storedTotal } from './stored-value';
@@ -45,6 +46,11 @@ async function main(): Promise<void> {
     progress(`round ${i} of ${options.rounds}`);
     rounds.push(await runRound(options));
   }
+  progress('metrics off, on, and on while scraped');
+  const metricsWork = await fs.mkdtemp(path.join(os.tmpdir(), 'counter-bench-metrics-'));
+  const metricsCost = await measureMetricsCost(options, metricsWork).finally(() =>
+    fs.rm(metricsWork, { recursive: true, force: true }),
+  );
   const summary = summarize(rounds, options.connections);
   const table = renderTable(summary);
 
@@ -57,6 +63,7 @@ async function main(): Promise<void> {
     options,
     summary,
     rounds,
+    metricsCost,
   };
   await fs.writeFile(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
 
@@ -69,6 +76,7 @@ async function main(): Promise<void> {
       `Counters matched the acknowledged changes: ${summary.countersMatched ? 'yes' : 'NO'}.\n` +
       `Raw results: ${jsonFile}\n`,
   );
+  process.stdout.write(describeMetricsCost(metricsCost));
   if (options.hostNodeFlags.length > 0) {
     process.stdout.write(`Hosts ran with node ${options.hostNodeFlags.join(' ')}.\n`);
   }
@@ -76,7 +84,7 @@ async function main(): Promise<void> {
     process.stdout.write(`Measured with uncommitted changes to ${code.uncommitted.join(', ')}.\n`);
   }
   // Missed targets are findings to report; a lost or doubled change is a failure.
-  if (!summary.countersMatched) process.exitCode = 1;
+  if (!summary.countersMatched || !metricsCost.agreement.ok) process.exitCode = 1;
 }
 
 async function runRound(options: BenchOptions): Promise<Round> {

@@ -16,8 +16,8 @@ export interface HostSettings {
   groupCommit: boolean;
   cpuProfDir?: string;
   nodeFlags?: string[];
-  /** COUNTER_DATABASE_URL: the host keeps its counters in this database. */
-  databaseUrl?: string;
+  /** More settings, e.g. COUNTER_METRICS=false. */
+  env?: Record<string, string>;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -34,12 +34,14 @@ export async function startHost(settings: HostSettings): Promise<ChildServer> {
   const env = {
     COUNTER_DATA_DIR: settings.dataDir,
     COUNTER_GROUP_COMMIT: String(settings.groupCommit),
-    COUNTER_DATABASE_URL: settings.databaseUrl ?? '',
+    // The file store unless `env` names a database, whatever the caller's environment says.
+    COUNTER_DATABASE_URL: '',
     // Empty counts as "no key" for the app, and as "set" for the settings loader.
     COUNTER_WRITE_KEY: '',
     COUNTER_READ_KEY: '',
     // Per-request log lines would measure the terminal, not the counter.
     LOG_LEVEL: 'warning',
+    ...settings.env,
   };
   const nodeFlags = [...(settings.nodeFlags ?? []), ...profileFlags(settings.cpuProfDir)];
   return ready(spawnHostProcess({ appRoot: settings.appRoot, env, nodeFlags }));

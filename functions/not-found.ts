@@ -4,12 +4,18 @@ import {
   type HttpResponseInit,
   type InvocationContext,
 } from '@azure/functions';
-import { allowedMethods } from '../shared/allowed-methods';
+import { allowedMethods, documentedPathOf } from '../shared/allowed-methods';
 import { CounterError } from '../shared/errors';
 import { errorResponse } from '../shared/http-response';
 
 // Long enough to recognise the path, short enough that an absurd URL is not echoed back whole.
 const PATH_SHOWN = 100;
+
+// What a user who sends these most likely wants instead.
+const HINTS: Record<string, string> = {
+  'DELETE /counters':
+    '. The default counter has no name and cannot be deleted: reset it with PUT /set (e.g. ?value=0); delete a named one with DELETE /counters/{name}',
+};
 
 /**
  * Every request no other function takes. The Functions host answers those with an empty 404;
@@ -30,10 +36,11 @@ export async function notFound(
   }
   const allow = allowed.join(', ');
   if (request.method === 'OPTIONS') return { status: 204, headers: { Allow: allow } };
+  const hint = HINTS[`${request.method} ${documentedPathOf(path)}`] ?? '';
   const response = errorResponse(
     new CounterError(
       'methodNotAllowed',
-      `${shown} does not accept ${request.method}; it accepts ${allow}`,
+      `${shown} does not accept ${request.method}; it accepts ${allow}${hint}`,
     ),
     context,
   );

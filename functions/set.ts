@@ -15,7 +15,10 @@ export async function setValue(
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
   try {
-    requireAdminKey(request, getConfig().adminKey);
+    requireAdminKey(request, getConfig().adminKey, {
+      purpose: 'setting a counter',
+      route: 'PUT /set',
+    });
     const name = parseCounterName(request.params.name);
     const value = await readSetValue(request);
     const result = await getCounters().set(name, value, warnTo(context));

@@ -1,6 +1,7 @@
 import { openApiDocument } from './openapi';
 
-const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
+// OPTIONS is documented on every path, and listed last in Allow (see allowedMethods).
+const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'head', 'patch', 'trace']);
 
 /**
  * Every path of the OpenAPI document with the methods it answers: the one list of routes, so
@@ -24,8 +25,8 @@ export function documentedPathOf(path: string): string | undefined {
 }
 
 /**
- * The methods the service answers at `path`, sorted, then OPTIONS (answered by the catch-all
- * function, `functions/not-found.ts`); empty when nothing is served there.
+ * The methods the service answers at `path`, sorted, then OPTIONS (answered on every path by
+ * the catch-all function, `functions/not-found.ts`); empty when nothing is served there.
  */
 export function allowedMethods(path: string): string[] {
   const methods = new Set(

@@ -31,16 +31,27 @@ export function requireKey(
   );
 }
 
+/** What an admin-key request does, for its refusals: "setting a counter", "PUT /set". */
+export interface AdminAction {
+  purpose: string;
+  route: string;
+}
+
 /**
- * `PUT /set` can erase any count, so it is never open: with no admin key configured it is
- * disabled (403), and otherwise it needs exactly that key (401).
+ * `PUT /set` and `DELETE /counters/{name}` can erase any count, so they are never open: with
+ * no admin key configured they are disabled (403), and otherwise they need exactly that key
+ * (401).
  */
-export function requireAdminKey(request: HttpRequest, adminKey: string | undefined): void {
+export function requireAdminKey(
+  request: HttpRequest,
+  adminKey: string | undefined,
+  { purpose, route }: AdminAction,
+): void {
   if (adminKey === undefined) {
     throw new CounterError(
       'forbidden',
-      'setting a counter is disabled; configure COUNTER_ADMIN_KEY to enable PUT /set',
+      `${purpose} is disabled; configure COUNTER_ADMIN_KEY to enable ${route}`,
     );
   }
-  requireKey(request, 'setting a counter', adminKey);
+  requireKey(request, purpose, adminKey);
 }

@@ -22,6 +22,10 @@ export interface CounterConfig {
   maxWatchers: number;
   /** Whether `GET /badge?hit=1` may count a hit (a GET that changes state, so opt-in). */
   publicHits: boolean;
+  /** Off: nothing is recorded and `GET /metrics` answers 404. */
+  metrics: boolean;
+  /** With it, `GET /metrics` needs this key; without it, /metrics is open like /health. */
+  metricsKey?: string;
   /** With it, every counter lives in this PostgreSQL database and dataDir only gets backups. */
   databaseUrl?: string;
 }
@@ -85,6 +89,8 @@ export function loadConfig(env: Env = process.env, appRoot = findAppRoot()): Cou
       { min: 0, unit: 'watchers' },
     ),
     publicHits: parseBoolean('COUNTER_PUBLIC_HITS', setting('COUNTER_PUBLIC_HITS') ?? 'false'),
+    metrics: parseBoolean('COUNTER_METRICS', setting('COUNTER_METRICS') ?? 'true'),
+    metricsKey: setting('COUNTER_METRICS_KEY'),
     databaseUrl: databaseUrlFrom(setting('COUNTER_DATABASE_URL')),
   };
 }

@@ -19,12 +19,14 @@ export class CounterError extends Error {
   constructor(
     readonly kind: CounterErrorKind,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'CounterError';
   }
 }
 
 export const badRequest = (message: string) => new CounterError('badRequest', message);
-export const storageUnavailable = (message: string) =>
-  new CounterError('storageUnavailable', message);
+/** `cause`: the failure underneath (an errno, a lock timeout), for metrics and logs. */
+export const storageUnavailable = (message: string, cause?: unknown) =>
+  new CounterError('storageUnavailable', message, { cause });

@@ -1,6 +1,7 @@
 import type { ReadableStream } from 'node:stream/web';
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 import { CounterError, type CounterErrorKind } from './errors';
+import type { CounterEntry } from './store/engine';
 
 const STATUS: Record<CounterErrorKind, number> = {
   badRequest: 400,
@@ -26,6 +27,27 @@ export const valueResponse = (value: bigint): HttpResponseInit => ({
   headers: JSON_HEADERS,
   body: `{"value":${value.toString()}}`,
 });
+
+/** `200 {"name": "visits", "value": N}`: a counter as `DELETE /counters/{name}` removed it. */
+export const counterEntryResponse = (entry: CounterEntry): HttpResponseInit => ({
+  status: 200,
+  headers: JSON_HEADERS,
+  body: entryJson(entry),
+});
+
+/** `200 {"counters": [{"name": ..., "value": N}, ...], "next": name | null}`, values exact. */
+export const counterListResponse = (
+  counters: readonly CounterEntry[],
+  next: string | null,
+): HttpResponseInit => ({
+  status: 200,
+  headers: JSON_HEADERS,
+  body: `{"counters":[${counters.map(entryJson).join(',')}],"next":${JSON.stringify(next)}}`,
+});
+
+// Names are from the counter-name alphabet, so JSON.stringify only adds the quotes.
+const entryJson = ({ name, value }: CounterEntry) =>
+  `{"name":${JSON.stringify(name)},"value":${value.toString()}}`;
 
 /** An SVG image that browsers and README renderers must fetch again at every view. */
 export const svgResponse = (svg: string): HttpResponseInit => ({

@@ -6,6 +6,7 @@ import {
 } from './badge';
 import { NAME_MAX_LENGTH, NAME_PATTERN, NAME_RULE, RESERVED_NAMES } from './counter-name';
 import { RETRY_AFTER_SECONDS } from './http-response';
+import { LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX, PREFIX_PATTERN } from './list-query';
 import { MAX_BODY_BYTES } from './step';
 
 /**
@@ -89,6 +90,53 @@ const stepOperation =
     },
   });
 
+const OPERATION_METHODS = ['get', 'put', 'post', 'delete', 'head', 'patch'];
+// Sent with a 204 to OPTIONS only when the offline host's CORS_ALLOWED_ORIGINS (or Azure's
+// CORS setting) allows the request's Origin.
+const CORS_HEADERS = [
+  'Access-Control-Allow-Origin',
+  'Access-Control-Allow-Methods',
+  'Access-Control-Allow-Headers',
+  'Access-Control-Allow-Credentials',
+  'Access-Control-Max-Age',
+  'Vary',
+];
+
+/**
+ * Adds to every path the OPTIONS operation the catch-all function answers there, so that
+ * each path states the methods it takes in the same words as its Allow header.
+ */
+function withOptions(paths: Record<string, JsonObject>): Record<string, JsonObject> {
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => {
+      const methods = OPERATION_METHODS.filter((method) => method in item);
+      const first = item[methods[0]] as JsonObject;
+      const operationId = String(first.operationId);
+      const options: JsonObject = {
+        operationId: `options${operationId[0].toUpperCase()}${operationId.slice(1)}`,
+        summary: `The methods ${path} takes`,
+        description:
+          'Answered 204 with Allow; no key is needed. With CORS configured, a browser preflight from an allowed origin also gets the Access-Control-* headers. Any other method on this path answers 405 with the same Allow header.',
+        tags: first.tags ?? [],
+        security: [NO_KEY],
+        responses: {
+          '204': {
+            description: `The methods, in Allow: ${[...methods.map((m) => m.toUpperCase()).sort(), 'OPTIONS'].join(', ')}.`,
+            headers: {
+              Allow: ref('headers', 'Allow'),
+              ...Object.fromEntries(
+                CORS_HEADERS.map((name) => [name, { schema: { type: 'string' } }]),
+              ),
+            },
+          },
+          '413': ref('responses', 'RequestTooLarge'),
+        },
+      };
+      return [path, { ...item, options }];
+    }),
+  );
+}
+
 export const openApiDocument: JsonObject = {
   openapi: '3.1.0',
   info: {
@@ -99,9 +147,19 @@ export const openApiDocument: JsonObject = {
       'A default counter and up to COUNTER_MAX_NAMED named ones. Every change is durable before it is answered; errors are JSON {"error": "..."}, and no answer is half-written.',
     license: { name: 'MIT', identifier: 'MIT' },
   },
-  servers: [{ url: 'http://127.0.0.1:8000', description: 'npm start' }],
-  tags: [{ name: 'counters' }, { name: 'operations' }],
-  paths: {
+  // Relative, so a client generated from this document calls whatever address served it.
+  servers: [{ url: '/', description: 'the address this document was served from' }],
+  tags: [
+    {
+      name: 'counters',
+      description: 'Read, change, set, list, delete and watch the default and named counters.',
+    },
+    {
+      name: 'operations',
+      description: 'The page, readiness for probes, and this document.',
+    },
+  ],
+  paths: withOptions({
     ...withAndWithoutName('get', 'get', (named) => ({
       operationId: named ? 'getNamed' : 'get',
       summary: `Reads ${counterNoun(named)}`,
@@ -203,6 +261,90 @@ export const openApiDocument: JsonObject = {
         ...(named ? { '507': ref('responses', 'TooManyCounters') } : {}),
       },
     })),
+    '/counters': {
+      get: {
+        operationId: 'listCounters',
+        summary: 'Lists the named counters that exist, with their values, sorted by name',
+        description: `One page of at most ?limit= counters (default ${LIST_LIMIT_DEFAULT}), in byte order of their names. When more follow, "next" is the name to give as ?after= for the next page; on the last page it is null. A counter changed while you page through shows its value at the moment its page was read.`,
+        tags: ['counters'],
+        security: [NO_KEY, key('readKey'), key('writeKey')],
+        parameters: [
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            description: `The most counters in this page, 1 to ${LIST_LIMIT_MAX}.`,
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: LIST_LIMIT_MAX,
+              default: LIST_LIMIT_DEFAULT,
+            },
+          },
+          {
+            name: 'after',
+            in: 'query',
+            required: false,
+            description: 'Only names after this one: the "next" of the previous page.',
+            schema: ref('schemas', 'CounterName'),
+          },
+          {
+            name: 'prefix',
+            in: 'query',
+            required: false,
+            description:
+              'Only names that start with this (case-insensitive, like names), e.g. "page-".',
+            schema: {
+              type: 'string',
+              minLength: 1,
+              maxLength: NAME_MAX_LENGTH,
+              pattern: PREFIX_PATTERN.replace(/a-z/g, 'a-zA-Z'),
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'One page of counters.',
+            content: {
+              'application/json': {
+                schema: ref('schemas', 'CounterList'),
+                example: { counters: [{ name: 'visits', value: 1041 }], next: 'visits' },
+              },
+            },
+          },
+          '400': error('A bad limit, after or prefix.'),
+          '401': ref('responses', 'Unauthorized'),
+          '503': ref('responses', 'StorageUnavailable'),
+        },
+      },
+    },
+    '/counters/{name}': {
+      parameters: [ref('parameters', 'Name')],
+      delete: {
+        operationId: 'deleteCounter',
+        summary: 'Deletes a named counter (admin)',
+        description:
+          'Removes the counter with its backup and frees its place under COUNTER_MAX_NAMED. Ordered with the changes around it: a change answered before the delete goes with it, one after it starts again from 0; watchers see 0. The default counter has no name and cannot be deleted: reset it with PUT /set. Disabled (403) unless COUNTER_ADMIN_KEY is configured.',
+        tags: ['counters'],
+        security: [key('adminKey')],
+        responses: {
+          '200': {
+            description: 'Deleted; the answer holds the value the counter had.',
+            content: {
+              'application/json': {
+                schema: ref('schemas', 'CounterEntry'),
+                example: { name: 'visits', value: 1041 },
+              },
+            },
+          },
+          '400': error('The name breaks the naming rule; nothing was deleted.'),
+          '401': ref('responses', 'Unauthorized'),
+          '403': error('Deleting is disabled: COUNTER_ADMIN_KEY is not configured.'),
+          '404': ref('responses', 'NotFound'),
+          '503': ref('responses', 'StorageUnavailable'),
+        },
+      },
+    },
     '/': {
       get: {
         operationId: 'page',
@@ -216,6 +358,7 @@ export const openApiDocument: JsonObject = {
             description: 'The page.',
             content: { 'text/html': { schema: { type: 'string' } } },
           },
+          '413': ref('responses', 'RequestTooLarge'),
         },
       },
     },
@@ -230,6 +373,7 @@ export const openApiDocument: JsonObject = {
             description: 'Ready.',
             content: { 'application/json': { schema: ref('schemas', 'Health') } },
           },
+          '413': ref('responses', 'RequestTooLarge'),
           '503': {
             description: 'Not ready; the error says why.',
             headers: { 'Retry-After': ref('headers', 'RetryAfter') },
@@ -245,6 +389,7 @@ export const openApiDocument: JsonObject = {
         security: [NO_KEY],
         responses: {
           '200': { description: 'Ready.' },
+          '413': { description: 'The request body is over the Functions host limit.' },
           '503': {
             description: 'Not ready.',
             headers: { 'Retry-After': ref('headers', 'RetryAfter') },
@@ -261,10 +406,51 @@ export const openApiDocument: JsonObject = {
         responses: {
           '200': {
             description: 'The OpenAPI 3.1 document of the service.',
-            content: { 'application/json': { schema: { type: 'object', required: ['openapi'] } } },
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['openapi'],
+                  properties: { openapi: { type: 'string', const: '3.1.0' } },
+                },
+              },
+            },
           },
+          '413': ref('responses', 'RequestTooLarge'),
         },
       },
+    },
+    '/metrics': {
+      get: {
+        operationId: 'metrics',
+        summary: "This replica's metrics in Prometheus' text format (docs/metrics.md)",
+        tags: ['operations'],
+        security: [NO_KEY, key('metricsKey')],
+        responses: {
+          '200': {
+            description:
+              'Prometheus text exposition format 0.0.4: requests, latencies, changes, commit times, refusals, healings, backups, watchers, named counters, Node process metrics. Never a label per counter name.',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          '401': ref('responses', 'Unauthorized'),
+          '404': {
+            description: 'Metrics are turned off (COUNTER_METRICS=false).',
+            content: { 'application/json': { schema: ref('schemas', 'Error') } },
+          },
+          '413': ref('responses', 'RequestTooLarge'),
+        },
+      },
+    },
+  }),
+  // OpenAPI has no place for answers outside every operation; these are the catch-all
+  // function's (functions/not-found.ts), the same on every path.
+  'x-unrouted-responses': {
+    '404': ref('responses', 'NotFound'),
+    '405': {
+      description:
+        'The path takes other methods, listed in Allow (its OPTIONS operation lists them too).',
+      headers: { Allow: ref('headers', 'Allow') },
+      content: { 'application/json': { schema: ref('schemas', 'Error') } },
     },
   },
   components: {
@@ -279,10 +465,17 @@ export const openApiDocument: JsonObject = {
         scheme: 'bearer',
         description: 'COUNTER_READ_KEY: when configured, reads need it (or the write key).',
       },
+      metricsKey: {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'COUNTER_METRICS_KEY: when configured, GET /metrics needs it; otherwise it is open.',
+      },
       adminKey: {
         type: 'http',
         scheme: 'bearer',
-        description: 'COUNTER_ADMIN_KEY: PUT /set needs it; with none configured /set is disabled.',
+        description:
+          'COUNTER_ADMIN_KEY: PUT /set and DELETE /counters/{name} need it; with none configured both are disabled.',
       },
     },
     parameters: {
@@ -344,6 +537,24 @@ export const openApiDocument: JsonObject = {
         not: { enum: [...RESERVED_NAMES] },
         examples: ['visits', 'page-home_2'],
       },
+      CounterEntry: {
+        type: 'object',
+        required: ['name', 'value'],
+        additionalProperties: false,
+        properties: { name: ref('schemas', 'CounterName'), value: INT64 },
+      },
+      CounterList: {
+        type: 'object',
+        required: ['counters', 'next'],
+        additionalProperties: false,
+        properties: {
+          counters: { type: 'array', items: ref('schemas', 'CounterEntry') },
+          next: {
+            description: 'Give it as ?after= for the next page; null on the last page.',
+            oneOf: [ref('schemas', 'CounterName'), { type: 'null' }],
+          },
+        },
+      },
       Value: {
         type: 'object',
         required: ['value'],
@@ -403,6 +614,11 @@ export const openApiDocument: JsonObject = {
       },
     },
     headers: {
+      Allow: {
+        description: 'The methods this path takes, e.g. "GET, OPTIONS".',
+        required: true,
+        schema: { type: 'string', examples: ['GET, OPTIONS'] },
+      },
       RetryAfter: {
         description: 'Seconds to wait before trying again.',
         required: true,
@@ -410,6 +626,15 @@ export const openApiDocument: JsonObject = {
       },
     },
     responses: {
+      NotFound: {
+        description: 'Nothing is there: no such path, or no such counter.',
+        content: { 'application/json': { schema: ref('schemas', 'Error') } },
+      },
+      RequestTooLarge: {
+        description:
+          "The request body is larger than FUNCTIONS_REQUEST_BODY_SIZE_LIMIT (1 MiB in this app's settings); the Functions host refuses it before reading it.",
+        content: { 'application/json': { schema: ref('schemas', 'Error') } },
+      },
       Value: {
         description: 'The value right after this request.',
         content: {

@@ -99,8 +99,12 @@ async function integerFromBody(
       `the body is not valid JSON (${(err as Error).message}); send e.g. ${example}`,
     );
   }
-  if (!isJsonObject(json)) {
-    throw badRequest(`the body must be a JSON object such as ${example}`);
+  // lossless-json parses a bare number into an object of its own (LosslessNumber), which
+  // would otherwise pass for a JSON object and leak its internal field names.
+  if (!isJsonObject(json) || isLosslessNumber(json)) {
+    throw badRequest(
+      `the body must be a JSON object such as ${example}, not ${describeJson(json)}`,
+    );
   }
   const extra = Object.keys(json).filter((key) => key !== field);
   if (extra.length > 0) {
@@ -128,6 +132,13 @@ function parseInteger(text: string, where: string, input: IntegerInput): bigint 
   }
   return value;
 }
+
+const describeJson = (json: unknown): string => {
+  if (isLosslessNumber(json)) return 'a bare number';
+  if (Array.isArray(json)) return 'an array';
+  if (json === null) return 'null';
+  return `a bare ${typeof json}`;
+};
 
 const isJson = (contentType: string) => {
   const type = contentType.split(';')[0].trim().toLowerCase();

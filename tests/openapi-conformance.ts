@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import Ajv2020 from 'ajv/dist/2020';
-import { documentedPathOf } from '../shared/allowed-methods';
+import { allowedMethods, documentedPathOf } from '../shared/allowed-methods';
 import { openApiDocument } from '../shared/openapi';
 import { type HttpReply, request, type RequestOptions } from './support/http';
 
@@ -8,7 +8,8 @@ import { type HttpReply, request, type RequestOptions } from './support/http';
  * Checks an answer the service gave against `GET /openapi.json` (the same document, from
  * the module that serves it): the route and method must be documented, the status
  * documented for that operation, documented required headers present, and a JSON body
- * valid against the response's schema. The e2e tests run every reply through this, so the
+ * valid against the response's schema. A path the document lacks must answer its 404, and a
+ * method a path does not take its 405, with Allow as the document lists the path's methods. The e2e tests run every reply through this, so the
  * document cannot drift from what the code does.
  */
 
@@ -44,10 +45,30 @@ export function expectConformant(method: string, url: string, reply: Reply): voi
   const { pathname } = new URL(url, 'http://localhost');
   const template = documentedPathOf(pathname);
   const label = `${method} ${pathname} → ${reply.status}`;
-  if (!template) throw new Error(`${label}: no path of openapi.json matches ${pathname}`);
+  const unrouted = (status: '404' | '405') =>
+    resolve(
+      (openApiDocument['x-unrouted-responses'] as Node)[status] as Node,
+      `/x-unrouted-responses/${status}`,
+    );
+  if (!template) {
+    // The catch-all's 404, whatever the method.
+    if (reply.status !== 404) throw new Error(`${label}: no path of openapi.json matches`);
+    return expectResponse(method, label, unrouted('404'), reply);
+  }
   const pathItem = (openApiDocument.paths as Node)[template] as Node;
   const operation = pathItem[method.toLowerCase()] as Node | undefined;
-  if (!operation) throw new Error(`${label}: openapi.json has no ${method} ${template}`);
+  const allow = allowedMethods(pathname).join(', ');
+  if (!operation) {
+    if (reply.status !== 405)
+      throw new Error(`${label}: openapi.json has no ${method} ${template}`);
+    if (reply.headers.allow !== allow) {
+      throw new Error(`${label}: Allow is ${reply.headers.allow}, the document says ${allow}`);
+    }
+    return expectResponse(method, label, unrouted('405'), reply);
+  }
+  if (method === 'OPTIONS' && reply.headers.allow !== allow) {
+    throw new Error(`${label}: Allow is ${reply.headers.allow}, the document says ${allow}`);
+  }
 
   const responses = operation.responses as Node;
   const documented = responses[String(reply.status)] as Node | undefined;
@@ -57,8 +78,16 @@ export function expectConformant(method: string, url: string, reply: Reply): voi
     );
   }
   const basePointer = `/paths/${escapePointer(template)}/${method.toLowerCase()}/responses/${reply.status}`;
-  const { node: response, pointer } = resolve(documented, basePointer);
+  expectResponse(method, label, resolve(documented, basePointer), reply);
+}
 
+/** The documented headers, content type and JSON schema of one response, against `reply`. */
+function expectResponse(
+  method: string,
+  label: string,
+  { node: response, pointer }: { node: Node; pointer: string },
+  reply: Reply,
+): void {
   for (const [name, header] of Object.entries((response.headers ?? {}) as Node)) {
     const { node } = resolve(header as Node, '');
     if (node.required === true && reply.headers[name.toLowerCase()] === undefined) {
@@ -66,6 +95,11 @@ export function expectConformant(method: string, url: string, reply: Reply): voi
     }
   }
 
+  // A HEAD answer has the headers of its GET and never a body.
+  if (method === 'HEAD') {
+    if (reply.text !== '') throw new Error(`${label}: a body was sent to HEAD`);
+    return;
+  }
   const content = response.content as Node | undefined;
   if (content === undefined) {
     if (reply.text !== '') throw new Error(`${label}: a body was sent where none is documented`);
@@ -92,18 +126,14 @@ export function expectConformant(method: string, url: string, reply: Reply): voi
 }
 
 /**
- * `request` from tests/support/http, with every answer checked by `expectConformant` except
- * what the catch-all function answers outside the documented operations: 404 (nothing
- * served there), 405 (method not taken) and OPTIONS; tests/functions/not-found.test.ts
- * checks those.
+ * `request` from tests/support/http, with every answer checked by `expectConformant`, the
+ * catch-all's 404, 405 and OPTIONS included.
  */
 export async function conformantRequest(
   url: string,
   options: RequestOptions = {},
 ): Promise<HttpReply> {
   const reply = await request(url, options);
-  const method = options.method ?? 'GET';
-  if (method !== 'OPTIONS' && reply.status !== 404 && reply.status !== 405)
-    expectConformant(method, url, reply);
+  expectConformant(options.method ?? 'GET', url, reply);
   return reply;
 }

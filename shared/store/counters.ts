@@ -1,4 +1,6 @@
+import { performance } from 'node:perf_hooks';
 import { CounterError } from '../errors';
+import { recordCommit, type ChangeKind } from '../metrics';
 import type {
   BackupRun,
   Change,
@@ -118,25 +120,36 @@ export class Counters {
 
   private async commit(batch: Pending[]): Promise<void> {
     let outcomes: Outcome[];
+    const started = performance.now();
     try {
       outcomes = await this.engine.commit(
         batch.map((pending) => pending.change),
         batch[0].warn,
       );
     } catch (error) {
+      recordCommit(batch.length, (performance.now() - started) / 1000, []);
       batch.forEach((pending) => pending.reject(error as Error));
       return;
     }
     const changed = new Set<CounterName>();
+    const made: ChangeKind[] = [];
     batch.forEach((pending, i) => {
       const outcome = outcomes[i];
       if (outcome instanceof CounterError) {
         pending.reject(outcome);
       } else {
         changed.add(pending.change.name);
+        made.push(kindOf(pending.change.operation));
         pending.resolve(outcome);
       }
     });
+    recordCommit(batch.length, (performance.now() - started) / 1000, made);
     for (const name of changed) this.options.onChange?.(name);
   }
+}
+
+function kindOf(operation: Operation): ChangeKind {
+  if ('delete' in operation) return 'delete';
+  if ('set' in operation) return 'set';
+  return operation.add < 0n ? 'decrement' : 'increment';
 }

@@ -1,6 +1,7 @@
 import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { flock } from 'fs-ext-extra-prebuilt';
+import { recordLockTimeout } from '../metrics';
 
 /** Raised when the lock could not be taken within the timeout; nothing was changed. */
 export class LockTimeoutError extends Error {
@@ -68,6 +69,7 @@ export class DirectoryLock {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         pending.waiting = false;
+        recordLockTimeout();
         reject(new LockTimeoutError(timeoutMs));
       }, timeoutMs);
     });

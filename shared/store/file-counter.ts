@@ -3,6 +3,13 @@ import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { errnoOf } from '../errno';
 import { CounterError, storageUnavailable } from '../errors';
+import {
+  commitTimer,
+  recordHealing,
+  recordRefusal,
+  type CommitTimer,
+  type RefusalCause,
+} from '../metrics';
 import { isInRange, parseStoredValue } from './counter-value';
 import { DirectoryLock, LockTimeoutError, type LockWait } from './directory-lock';
 import type { Outcome, Warn } from './engine';
@@ -95,8 +102,10 @@ export class FileCounter {
     warn: Warn = this.defaultWarn,
   ): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
+    const timer = commitTimer();
     try {
       await this.exclusive(true, async () => {
+        timer.mark('lock_wait');
         const start = await this.loadHealing(warn);
         let value = start;
         for (const operation of operations) {
@@ -108,10 +117,13 @@ export class FileCounter {
             outcomes.push(overflow(value, next - value));
           }
         }
-        if (value !== start) await writeAtomically(this.dataPath, value, start);
+        if (value !== start) await writeAtomically(this.dataPath, value, start, timer);
       });
     } catch (err) {
+      countRefusal(err, operations.length);
       return operations.map(() => toStorageError(err));
+    } finally {
+      timer.done();
     }
     return outcomes;
   }
@@ -124,6 +136,13 @@ export class FileCounter {
     try {
       if (!(await this.ensureDir(false))) return notFound(this.dataDir);
       const removed = await this.exclusive(false, async () => {
+        // A directory another process has just made holds no file until its first change is
+        // written: that counter does not exist yet, and its first change must not be lost.
+        const [data, backup] = await Promise.all([
+          readValueFile(this.dataPath),
+          readValueFile(this.backupPath),
+        ]);
+        if (data.state === 'missing' && backup.state === 'missing') return undefined;
         const value = await this.loadHealing(warn);
         const parent = path.dirname(this.dataDir);
         const trash = path.join(
@@ -139,6 +158,7 @@ export class FileCounter {
       });
       return removed ?? notFound(this.dataDir);
     } catch (err) {
+      countRefusal(err, 1);
       return toStorageError(err);
     }
   }
@@ -166,6 +186,7 @@ export class FileCounter {
       const previous = await readValueFile(this.backupPath);
       if (previous.state === 'corrupt') {
         const aside = await moveAside(this.backupPath);
+        recordHealing('corrupt', 'new_backup');
         warn(
           `${BACKUP_FILE} was corrupt (${previous.reason}); kept it as ${aside} before writing a new backup`,
         );
@@ -230,6 +251,7 @@ export class FileCounter {
     const backup = await readValueFile(this.backupPath);
     if (backup.state === 'valid') {
       await writeAtomically(this.dataPath, backup.value);
+      recordHealing(data.state, 'restored_from_backup');
       warn(`${this.describe()}: ${cause}; restored ${backup.value} from ${BACKUP_FILE}`);
       return backup.value;
     }
@@ -242,7 +264,10 @@ export class FileCounter {
     // A directory this process has just made holds no file yet: a first change, nothing lost.
     const firstChange = this.madeFresh && data.state === 'missing' && backup.state === 'missing';
     this.madeFresh = false;
-    if (!firstChange) warn(`${this.describe()}: ${cause} and ${backupCause}; starting again at 0`);
+    if (!firstChange) {
+      recordHealing(data.state, 'reset_to_zero');
+      warn(`${this.describe()}: ${cause} and ${backupCause}; starting again at 0`);
+    }
     return 0n;
   }
 
@@ -331,6 +356,7 @@ export async function writeAtomically(
   file: string,
   value: bigint,
   previous?: bigint,
+  timer?: CommitTimer,
 ): Promise<void> {
   const dir = path.dirname(file);
   const temp = path.join(dir, `${TEMP_PREFIX}${path.basename(file)}-${uniqueSuffix()}`);
@@ -338,17 +364,21 @@ export async function writeAtomically(
     const handle = await fs.open(temp, 'wx', 0o644);
     try {
       await handle.writeFile(value.toString(), 'latin1');
+      timer?.mark('write');
       await handle.sync();
+      timer?.mark('fsync');
     } finally {
       await handle.close();
     }
     await fs.rename(temp, file);
+    timer?.mark('write');
   } catch (err) {
     await fs.rm(temp, { force: true }).catch(() => undefined);
     throw err;
   }
   try {
     await fsyncDirectory(dir);
+    timer?.mark('fsync');
   } catch (err) {
     if (previous !== undefined) await writeAtomically(file, previous).catch(() => undefined);
     throw err;
@@ -417,13 +447,33 @@ const STORAGE_CAUSES: Record<string, string> = {
   EIO: 'the disk reported an I/O error',
 };
 
+/**
+ * Counts `changes` refused by storage, by cause. Refusals of another kind (the cap on named
+ * counters) are not storage's. A named counter's creation hands its failure over already
+ * turned into a CounterError, with the errno kept as its cause.
+ */
+function countRefusal(err: unknown, changes: number): void {
+  if (err instanceof CounterError && err.kind !== 'storageUnavailable') return;
+  recordRefusal(refusalCause(err instanceof CounterError ? err.cause : err), changes);
+}
+
+function refusalCause(err: unknown): RefusalCause {
+  if (err instanceof LockTimeoutError) return 'lock_timeout';
+  const code = errnoOf(err);
+  if (code === 'EDQUOT') return 'ENOSPC';
+  return code === 'ENOSPC' || code === 'EROFS' || code === 'EIO' ? code : 'other';
+}
+
 /** Turns any failure inside a commit into the 503-kind error a client sees. */
 export function toStorageError(err: unknown): CounterError {
   if (err instanceof CounterError) return err;
   if (err instanceof LockTimeoutError) {
-    return storageUnavailable(`storage is busy: ${err.message}; nothing was changed, try again`);
+    return storageUnavailable(
+      `storage is busy: ${err.message}; nothing was changed, try again`,
+      err,
+    );
   }
   const code = errnoOf(err);
   const cause = (code && STORAGE_CAUSES[code]) ?? `storage failed (${code ?? 'unknown error'})`;
-  return storageUnavailable(`${cause}; nothing was changed, try again later`);
+  return storageUnavailable(`${cause}; nothing was changed, try again later`, err);
 }

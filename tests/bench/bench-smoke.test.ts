@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { type ReadyServer, request, startHostProcess } from '@rusty-counter/host';
+import type { MetricsCost } from '../../bench/metrics-cost';
 import type { Round, Summary } from '../../bench/report';
 import { streamsOffAppRoot } from '../../bench/servers';
 import { tempDir } from '../support/temp-dir';
@@ -17,6 +18,7 @@ const hasSqlite = process.getBuiltinModule('node:sqlite') !== undefined;
 interface Report {
   summary: Summary;
   rounds: Round[];
+  metricsCost: MetricsCost;
 }
 
 describe('npm run bench --smoke', () => {
@@ -29,12 +31,12 @@ describe('npm run bench --smoke', () => {
     ({ stdout } = await promisify(execFile)(
       process.execPath,
       [runScript, '--smoke', `--out=${out.dir}`],
-      { cwd: appRoot, timeout: 90_000 },
+      { cwd: appRoot, timeout: 120_000 },
     ));
     const files = readdirSync(out.dir).filter((name) => name.endsWith('.json'));
     expect(files).toHaveLength(1);
     report = JSON.parse(readFileSync(path.join(out.dir, files[0]), 'utf8')) as Report;
-  }, 100_000);
+  }, 130_000);
   afterAll(() => out?.remove());
 
   it('runs every phase: bare server, GET and POST at each level with HTTP streams on and off, group commit off, two hosts', () => {
@@ -80,6 +82,22 @@ describe('npm run bench --smoke', () => {
       if (!isGet) expect(phase.load.ok).toBeGreaterThan(0);
     }
     expect(report.rounds[0].inProcess.every((result) => result.counterOk)).toBe(true);
+  });
+
+  it('measures metrics off, on and scraped, and finds /metrics agreeing with its own counts', () => {
+    const { requestsPerSecond, agreement } = report.metricsCost;
+    for (const route of ['get', 'post'] as const) {
+      expect(Object.values(requestsPerSecond[route]).every((phases) => phases.length === 1)).toBe(
+        true,
+      );
+    }
+    expect(agreement.acknowledged).toBeGreaterThan(0);
+    expect(agreement).toMatchObject({
+      changesCounted: agreement.acknowledged,
+      requestsCounted: agreement.acknowledged,
+      ok: true,
+    });
+    expect(stdout).toMatch(/\/metrics agreed with the bench's counts: yes/);
   });
 
   it('prints one markdown table with a row per phase and every target judged', () => {

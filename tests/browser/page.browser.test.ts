@@ -47,7 +47,7 @@ describeWithTool(
   }, 60_000);
   beforeEach(async () => {
     page = await browser.newPage();
-    await page.setViewport({ width: 560, height: 520 });
+    await page.setViewport({ width: 560, height: 680 });
   });
   afterEach(() => page?.close());
   afterAll(async () => {
@@ -62,6 +62,12 @@ describeWithTool(
       `document.getElementById('value').textContent === ${JSON.stringify(expected)}`,
       { timeout: 5_000 },
     );
+  const listed = (name: string, value: string) =>
+    page.waitForFunction(
+      `[...document.querySelectorAll('#counters button')].some((b) => b.dataset.name === ${JSON.stringify(name)} && b.lastChild.textContent === ${JSON.stringify(value)})`,
+      { timeout: 10_000 },
+    );
+
   const status = () => page.$eval('#status', (element) => element.textContent ?? '');
 
   it('shows the value, changes it with the buttons, and shows a change made over HTTP', async () => {
@@ -82,6 +88,7 @@ describeWithTool(
     await request(`${host.url}/increment/demo`, { method: 'POST' });
     await shown('42');
     expect(await status()).toBe('live');
+    await listed('demo', '42');
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
   });
@@ -93,6 +100,51 @@ describeWithTool(
     await page.keyboard.press('Enter');
     await page.$eval('#name', (input) => input.dispatchEvent(new Event('change')));
     await shown('7');
+  });
+
+  it('lists the counters with their values, exact beyond 2^53, and shows the one picked', async () => {
+    await request(`${host.url}/increment/apple?by=5`, { method: 'POST' });
+    await request(`${host.url}/increment/banana?by=9007199254740993`, { method: 'POST' });
+    await page.goto(`${host.url}/`);
+    await listed('apple', '5');
+    await listed('banana', '9007199254740993');
+    await page.click('#counters button[data-name="banana"]');
+    await shown('9007199254740993');
+    expect(await page.$eval('#name', (input) => (input as { value?: string }).value)).toBe(
+      'banana',
+    );
+    expect(await page.evaluate('location.hash')).toBe('#banana');
+  });
+
+  it("keeps the shown counter's entry in the list live", async () => {
+    await request(`${host.url}/increment/cherry?by=2`, { method: 'POST' });
+    await page.goto(`${host.url}/#cherry`);
+    await listed('cherry', '2');
+    await request(`${host.url}/increment/cherry`, { method: 'POST' });
+    await shown('3');
+    await listed('cherry', '3');
+  });
+
+  it('lists a counter the page creates at once', async () => {
+    await page.goto(`${host.url}/#fresh-from-page`);
+    await shown('0');
+    await page.click('#increment');
+    await listed('fresh-from-page', '1');
+  });
+
+  it('lists the counters only once the key is typed, when the API asks for one', async () => {
+    await request(`${keyed.url}/increment/listed-private?by=8`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer writer' },
+    });
+    await page.goto(`${keyed.url}/`);
+    await page.waitForFunction(
+      `/needs a key/.test(document.getElementById('counters-note').textContent)`,
+      { timeout: 5_000 },
+    );
+    await page.type('#key', 'reader');
+    await page.$eval('#key', (input) => input.dispatchEvent(new Event('change')));
+    await listed('listed-private', '8');
   });
 
   it('says a key is needed when the API asks for one, and works once it is typed', async () => {

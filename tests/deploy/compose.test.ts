@@ -9,20 +9,24 @@ import { envOf, execForm, readStages, stageNamed, stepsOf } from './support/dock
 interface Service {
   build?: { context?: string; target?: string };
   image?: string;
-  command?: string;
+  profiles?: string[];
+  command?: string | string[];
   ports?: string[];
   expose?: string[];
   volumes?: string[];
   environment?: Record<string, string>;
   healthcheck?: { test?: string[] };
   depends_on?: string[] | Record<string, { condition?: string }>;
+  networks?: string[] | Record<string, { aliases?: string[] } | null>;
 }
 
 const composeFile = path.join(projectRoot, 'docker-compose.yml');
 const { services } = parse(readFileSync(composeFile, 'utf8')) as {
   services: Record<string, Service>;
 };
-const { backend, lb, azurite } = services;
+const { backend, lb, azurite, postgres } = services;
+const backendPg = services['backend-pg'];
+const lbPg = services['lb-pg'];
 const composeConf = readFileSync(path.join(projectRoot, 'deploy/nginx/compose.conf'), 'utf8');
 const stages = readStages();
 const functionsStage = stageNamed(stages, 'functions');
@@ -147,5 +151,96 @@ describe('service "azurite"', () => {
   it('runs a pinned Azurite listening on all interfaces, so the backends can reach it', () => {
     expect(azurite.image).toMatch(/^mcr\.microsoft\.com\/azure-storage\/azurite:\d+\.\d+\.\d+$/);
     expect(azurite.command).toContain('--blobHost 0.0.0.0');
+  });
+});
+
+/** The networks a service is on: compose puts one without `networks` on "default". */
+const networksOf = (service: Service) =>
+  Array.isArray(service.networks)
+    ? service.networks
+    : Object.keys(service.networks ?? { default: {} });
+const aliasesOn = (service: Service, network: string) =>
+  Array.isArray(service.networks) ? [] : (service.networks?.[network]?.aliases ?? []);
+/** The services `docker compose up` starts without a profile, or with `--profile <profile>`. */
+const startedWith = (profile?: string) =>
+  Object.keys(services).filter((name) => {
+    const profiles = services[name].profiles ?? [];
+    return profiles.length === 0 || (profile !== undefined && profiles.includes(profile));
+  });
+/** The names nginx's `server backend:8000 resolve` finds from `lb`, by network. */
+const backendsSeenBy = (balancer: Service) =>
+  Object.keys(services).filter((name) =>
+    networksOf(balancer).some(
+      (network) =>
+        networksOf(services[name]).includes(network) &&
+        (name === 'backend' || aliasesOn(services[name], network).includes('backend')),
+    ),
+  );
+
+describe('the "postgres" profile (`docker compose --profile postgres up --scale backend-pg=3`)', () => {
+  it('changes nothing for `docker compose up`: the file-store services, and no database', () => {
+    expect(startedWith().sort()).toEqual(['azurite', 'backend', 'lb']);
+    expect(backend.environment?.COUNTER_DATABASE_URL).toBeUndefined();
+  });
+
+  it('adds a database, its own replicas and their own load balancer', () => {
+    expect(startedWith('postgres').sort()).toEqual(
+      ['azurite', 'backend', 'backend-pg', 'lb', 'lb-pg', 'postgres'].sort(),
+    );
+  });
+
+  it('never lets a load balancer mix replicas on the directory with replicas on the database', () => {
+    expect(backendsSeenBy(lb)).toEqual(['backend']);
+    expect(backendsSeenBy(lbPg)).toEqual(['backend-pg']);
+    expect((lbPg.ports ?? []).map(withDefaults)).toEqual(['8001:8000']);
+    expect(lbPg.volumes).toEqual(lb.volumes);
+    expect(lbPg.depends_on).toEqual({ 'backend-pg': { condition: 'service_healthy' } });
+  });
+
+  it('runs the official PostgreSQL image on a volume, health-checked, fsync and synchronous_commit on', () => {
+    expect(postgres.image).toMatch(/^postgres:(1[3-9]|[2-9]\d)(-[a-z]+)?$/);
+    expect(postgres.volumes).toEqual(['postgres:/var/lib/postgresql/data']);
+    expect(postgres.healthcheck?.test?.slice(0, 2)).toEqual(['CMD', 'pg_isready']);
+    expect(postgres.ports).toBeUndefined();
+    const settings = Object.fromEntries(
+      [postgres.command ?? []]
+        .flat()
+        .flatMap((argument, index, all) => (all[index - 1] === '-c' ? [argument.split('=')] : [])),
+    );
+    expect(settings).toEqual({ fsync: 'on', synchronous_commit: 'on' });
+  });
+
+  it('points every backend-pg replica at it with a postgres:// URL, and starts them once it is healthy', () => {
+    const url = new URL(withDefaults(backendPg.environment?.COUNTER_DATABASE_URL));
+    expect(url.protocol).toBe('postgres:');
+    expect(url.hostname).toBe('postgres');
+    expect(url.port).toBe('5432');
+    expect(url.username).toBe(postgres.environment?.POSTGRES_USER);
+    expect(url.password).toBe(withDefaults(postgres.environment?.POSTGRES_PASSWORD));
+    expect(url.pathname).toBe(`/${postgres.environment?.POSTGRES_DB}`);
+    expect(networksOf(postgres)).toEqual(['database']);
+    expect(networksOf(backendPg)).toContain('database');
+    expect(backendPg.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' } });
+  });
+
+  it('is the same image and settings as "backend", with backups in a volume of its own and a timer lease of its own', () => {
+    expect(backendPg.build).toEqual(backend.build);
+    expect(backendPg.image).toBe(backend.image);
+    expect(backendPg.healthcheck).toEqual(backend.healthcheck);
+    const { COUNTER_DATABASE_URL, AzureFunctionsWebHost__hostid, ...shared } =
+      backendPg.environment ?? {};
+    expect(COUNTER_DATABASE_URL).toBeDefined();
+    expect({ ...backend.environment, AzureFunctionsWebHost__hostid: undefined }).toEqual({
+      ...shared,
+      AzureFunctionsWebHost__hostid: undefined,
+    });
+    expect(AzureFunctionsWebHost__hostid).not.toBe(
+      backend.environment?.AzureFunctionsWebHost__hostid,
+    );
+    // The file store's data.bin must never be overwritten by the database's backups.
+    const dataMount = (service: Service) =>
+      service.volumes?.find((volume) => volume.endsWith(':/app/local_dir'));
+    expect(dataMount(backendPg)).toBe('backups:/app/local_dir');
+    expect(dataMount(backendPg)).not.toBe(dataMount(backend));
   });
 });

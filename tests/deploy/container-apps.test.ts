@@ -10,6 +10,7 @@ import {
   type Ingress,
   type RegistryCredentials,
   type Scale,
+  type Secret,
   type Volume,
 } from '@azure/arm-appcontainers';
 import { parseDocument } from 'yaml';
@@ -18,6 +19,7 @@ import { imageTags } from './support/dockerfile';
 import { unknownProperties } from './support/container-apps-model';
 import { shutdownTimesOf } from './support/shutdown';
 import { misspell } from './support/typecheck';
+import { workerProcessesFor } from './support/workers';
 
 const file = path.join(projectRoot, 'deploy/container-apps/containerapp.yaml');
 const document = parseDocument(readFileSync(file, 'utf8'));
@@ -32,6 +34,7 @@ interface ContainerAppResource {
       activeRevisionsMode: string;
       ingress: Ingress;
       registries: RegistryCredentials[];
+      secrets?: Secret[];
     };
     template: {
       terminationGracePeriodSeconds: number;
@@ -135,9 +138,55 @@ describe('deploy/container-apps/containerapp.yaml', () => {
     expect(Number(rules[0].http?.metadata?.concurrentRequests)).toBeGreaterThan(0);
   });
 
+  it('runs one app process per core the replica gets (FUNCTIONS_WORKER_PROCESS_COUNT)', () => {
+    expect(Number(env.FUNCTIONS_WORKER_PROCESS_COUNT)).toBe(
+      workerProcessesFor(Number(container.resources?.cpu)),
+    );
+  });
+
   it('gives a stopping replica time to finish its changes before it is killed', () => {
     const { shutdownTimeoutMs, lockTimeoutMs } = shutdownTimesOf(env);
     expect(template.terminationGracePeriodSeconds).toBeGreaterThan(shutdownTimeoutMs / 1000);
     expect(shutdownTimeoutMs).toBeGreaterThan(lockTimeoutMs);
+  });
+});
+
+describe('deploy/container-apps/containerapp-postgres.yaml (the counters in PostgreSQL)', () => {
+  const databaseFile = path.join(projectRoot, 'deploy/container-apps/containerapp-postgres.yaml');
+  const databaseDocument = parseDocument(readFileSync(databaseFile, 'utf8'));
+  const databaseApp = databaseDocument.toJS() as ContainerAppResource;
+  const [databaseContainer] = databaseApp.properties.template.containers;
+  const url = databaseContainer.env?.find(({ name }) => name === 'COUNTER_DATABASE_URL');
+
+  it('parses, and holds only properties of the Container Apps REST model', () => {
+    expect(databaseDocument.errors).toEqual([]);
+    expect(unknownProperties('ContainerApp', databaseApp)).toEqual([]);
+  });
+
+  it.each([
+    { from: 'secretRef', to: 'secretReference' },
+    { from: 'keyVaultUrl', to: 'keyVaultUri' },
+  ])('fails that check with "$to" for "$from"', ({ from, to }) => {
+    const found = unknownProperties('ContainerApp', misspell(databaseApp, from, to));
+    expect(found.length).toBeGreaterThan(0);
+    for (const where of found) expect(where).toContain(to);
+  });
+
+  it("reads COUNTER_DATABASE_URL from a secret that refers to Key Vault, with one of the app's identities", () => {
+    expect(url?.value).toBeUndefined();
+    const secret = databaseApp.properties.configuration.secrets?.find(
+      ({ name }) => name === url?.secretRef,
+    );
+    expect(secret?.value).toBeUndefined();
+    expect(secret?.keyVaultUrl).toMatch(/^https:\/\/[\w-]+\.vault\.azure\.net\/secrets\/[\w-]+$/);
+    expect(Object.keys(databaseApp.identity.userAssignedIdentities)).toContain(secret?.identity);
+  });
+
+  it('is containerapp.yaml plus that secret and a maximum of 10 replicas (docs/deploy/scaling.md, "Database curve")', () => {
+    const expected = structuredClone(app);
+    expected.properties.configuration.secrets = databaseApp.properties.configuration.secrets;
+    expected.properties.template.containers[0].env = [...(container.env ?? []), url ?? {}];
+    expected.properties.template.scale.maxReplicas = 10;
+    expect(databaseApp).toEqual(expected);
   });
 });

@@ -220,6 +220,10 @@ describe('standalone stage', () => {
     });
   });
 
+  it('runs one app process (FUNCTIONS_WORKER_PROCESS_COUNT=1, as Azure does) unless a manifest that knows its cores says more', () => {
+    expect(envOf(standalone).FUNCTIONS_WORKER_PROCESS_COUNT).toBe('1');
+  });
+
   it('runs as the unprivileged node user, who owns the data directory and nothing else', () => {
     expect(stepsOf(standalone, 'USER').map((step) => step.args)).toEqual([['node']]);
     const setup = stepsOf(standalone, 'RUN')

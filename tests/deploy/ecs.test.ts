@@ -4,6 +4,7 @@ import type {
   PutScalingPolicyCommandInput,
   RegisterScalableTargetCommandInput,
 } from '@aws-sdk/client-application-auto-scaling';
+import type { CreateDBInstanceCommandInput } from '@aws-sdk/client-rds';
 import type {
   CreateServiceCommandInput,
   RegisterTaskDefinitionCommandInput,
@@ -16,9 +17,11 @@ import { projectRoot } from '../support/host-process';
 import { execForm, imageTags, readStages, stageNamed, stepsOf } from './support/dockerfile';
 import { shutdownTimesOf } from './support/shutdown';
 import { misspell, typeErrors } from './support/typecheck';
+import { workerProcessesFor } from './support/workers';
 
 const read = <T>(file: string): T =>
   JSON.parse(readFileSync(path.join(projectRoot, 'deploy/ecs', file), 'utf8')) as T;
+const cpuOf = (definition: RegisterTaskDefinitionCommandInput) => Number(definition.cpu) / 1024;
 
 /**
  * Each file is the input of one `aws … --cli-input-json` command, whose members are those of
@@ -46,6 +49,19 @@ const manifests = [
     file: 'scaling-policy.json',
     type: "import('@aws-sdk/client-application-auto-scaling').PutScalingPolicyCommandInput",
   },
+  // The database variant (deploy/ecs/postgres/): the same service with the URL from a secret.
+  {
+    file: 'postgres/task-definition.json',
+    type: "import('@aws-sdk/client-ecs').RegisterTaskDefinitionCommandInput",
+  },
+  {
+    file: 'postgres/scalable-target.json',
+    type: "import('@aws-sdk/client-application-auto-scaling').RegisterScalableTargetCommandInput",
+  },
+  {
+    file: 'postgres/db-instance.json',
+    type: "import('@aws-sdk/client-rds').CreateDBInstanceCommandInput",
+  },
 ].map((manifest) => ({ ...manifest, value: read<unknown>(manifest.file) }));
 
 const taskDefinition = read<RegisterTaskDefinitionCommandInput>('task-definition.json');
@@ -69,6 +85,8 @@ const misspellings = [
   { file: 'target-group.json', from: 'HealthCheckPath', to: 'HealthcheckPath' },
   { file: 'scalable-target.json', from: 'MaxCapacity', to: 'MaximumCapacity' },
   { file: 'scaling-policy.json', from: 'ScaleInCooldown', to: 'ScaleInCoolDown' },
+  { file: 'postgres/task-definition.json', from: 'valueFrom', to: 'valuefrom' },
+  { file: 'postgres/db-instance.json', from: 'MultiAZ', to: 'MultiAz' },
 ];
 
 // One compiler run for the manifests and their misspelt copies: it takes seconds.
@@ -186,6 +204,12 @@ describe('deploy/ecs/', () => {
     expect(tracking?.ScaleInCooldown).toBeGreaterThanOrEqual(300);
   });
 
+  it('runs one app process per vCPU of the task (FUNCTIONS_WORKER_PROCESS_COUNT)', () => {
+    expect(Number(env.FUNCTIONS_WORKER_PROCESS_COUNT)).toBe(
+      workerProcessesFor(cpuOf(taskDefinition)),
+    );
+  });
+
   it('gives a stopping task time to leave the target group and to finish its changes before it is killed', () => {
     const { shutdownTimeoutMs, lockTimeoutMs } = shutdownTimesOf(env);
     // ECS deregisters a stopping task and waits out the delay before it sends SIGTERM.
@@ -198,4 +222,62 @@ describe('deploy/ecs/', () => {
     expect(container.stopTimeout).toBeLessThanOrEqual(120);
     expect(shutdownTimeoutMs).toBeGreaterThan(lockTimeoutMs);
   });
+});
+
+describe('deploy/ecs/postgres/ (the counters in PostgreSQL)', () => {
+  const databaseTask = read<RegisterTaskDefinitionCommandInput>('postgres/task-definition.json');
+  const databaseTarget = read<RegisterScalableTargetCommandInput>('postgres/scalable-target.json');
+  const instance = read<CreateDBInstanceCommandInput>('postgres/db-instance.json');
+  const [databaseContainer] = databaseTask.containerDefinitions ?? [];
+  const url = databaseContainer.secrets?.find(({ name }) => name === 'COUNTER_DATABASE_URL');
+
+  it('reads COUNTER_DATABASE_URL from Secrets Manager, never from the plain environment', () => {
+    expect(url?.valueFrom).toMatch(/^arn:aws:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/);
+    expect(databaseContainer.environment?.map(({ name }) => name)).not.toContain(
+      'COUNTER_DATABASE_URL',
+    );
+  });
+
+  it('is the task definition of the file store plus that secret, so the two never drift apart', () => {
+    const withoutUrl = structuredClone(databaseTask);
+    const [only] = withoutUrl.containerDefinitions ?? [];
+    only.secrets = only.secrets?.filter(({ name }) => name !== 'COUNTER_DATABASE_URL');
+    expect(withoutUrl).toEqual(taskDefinition);
+  });
+
+  it('lets the service go past the file store\'s 4 tasks, to 10 (docs/deploy/scaling.md, "Database curve")', () => {
+    expect(databaseTarget).toEqual({ ...scalableTarget, MaxCapacity: 10 });
+  });
+
+  it('creates a Multi-AZ PostgreSQL instance: each COMMIT on a synchronous standby in another zone', () => {
+    expect(instance).toMatchObject({
+      Engine: 'postgres',
+      MultiAZ: true,
+      StorageEncrypted: true,
+      PubliclyAccessible: false,
+      // The administrator's password stays in Secrets Manager, managed and rotated by RDS.
+      ManageMasterUserPassword: true,
+    });
+    expect(instance.MasterUserPassword).toBeUndefined();
+    expect(Number(instance.EngineVersion?.split('.')[0])).toBeGreaterThanOrEqual(13);
+    // Reachable only from inside the VPC, through its own security group.
+    expect(instance.VpcSecurityGroupIds).toHaveLength(1);
+    expect(service.networkConfiguration?.awsvpcConfiguration?.securityGroups).not.toContain(
+      instance.VpcSecurityGroupIds?.[0],
+    );
+  });
+});
+
+describe('metrics scraping (docs/metrics.md)', () => {
+  it.each(['task-definition.json', 'postgres/task-definition.json'])(
+    "labels the container of %s for the CloudWatch agent's Prometheus discovery",
+    (file) => {
+      const [container] = read<RegisterTaskDefinitionCommandInput>(file).containerDefinitions ?? [];
+      const port = String(container.portMappings?.[0]?.containerPort);
+      expect(container.dockerLabels).toEqual({
+        ECS_PROMETHEUS_EXPORTER_PORT: port,
+        ECS_PROMETHEUS_METRICS_PATH: '/metrics',
+      });
+    },
+  );
 });

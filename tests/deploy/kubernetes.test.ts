@@ -4,22 +4,26 @@ import type { Deployment } from 'kubernetes-types/apps/v1';
 import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2';
 import type { Container, PersistentVolumeClaim, Service } from 'kubernetes-types/core/v1';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { projectRoot } from '../support/host-process';
 import { envOf, readStages, stageNamed } from './support/dockerfile';
 import { shutdownTimesOf } from './support/shutdown';
 import { misspell, typeErrors } from './support/typecheck';
+import { cpuCores } from './support/kubernetes';
+import { workerProcessesFor } from './support/workers';
 
 const directory = path.join(projectRoot, 'deploy/kubernetes');
-const documents = readdirSync(directory)
-  .filter((file) => file.endsWith('.yaml'))
-  .sort()
-  .flatMap((file) =>
-    parseAllDocuments(readFileSync(path.join(directory, file), 'utf8')).map((document) => ({
-      file,
-      document,
-    })),
-  );
+/** kustomize's own file: it lists the manifests, it is not one. */
+const KUSTOMIZATION = 'kustomization.yaml';
+const manifestFiles = readdirSync(directory)
+  .filter((file) => file.endsWith('.yaml') && file !== KUSTOMIZATION)
+  .sort();
+const documents = manifestFiles.flatMap((file) =>
+  parseAllDocuments(readFileSync(path.join(directory, file), 'utf8')).map((document) => ({
+    file,
+    document,
+  })),
+);
 
 interface Resource {
   apiVersion: string;
@@ -46,6 +50,9 @@ const env = Object.fromEntries(
     variable.value === undefined ? [] : [[variable.name, variable.value]],
   ),
 );
+const kustomization = parse(readFileSync(path.join(directory, KUSTOMIZATION), 'utf8')) as {
+  resources?: string[];
+};
 const containerPort = (port: number | string | undefined) =>
   typeof port === 'number'
     ? port
@@ -110,6 +117,20 @@ describe('deploy/kubernetes/', () => {
       for (const error of found) expect(error).toContain(`'"${to}"' does not exist`);
     },
   );
+
+  it('lists every manifest of the directory in its kustomization, so `kubectl apply -k` applies them all', () => {
+    expect([...(kustomization.resources ?? [])].sort()).toEqual(manifestFiles);
+  });
+
+  it('runs one app process per core of its CPU limit (FUNCTIONS_WORKER_PROCESS_COUNT from limits.cpu)', () => {
+    const variable = container.env?.find(({ name }) => name === 'FUNCTIONS_WORKER_PROCESS_COUNT');
+    // The downward API gives the limit in whole cores, rounded up: 2 for "2", 1 for "500m".
+    expect(variable?.valueFrom?.resourceFieldRef).toEqual({ resource: 'limits.cpu', divisor: '1' });
+    // Without a limit it would read the node's cores, maybe past the host's maximum of 10.
+    const processes = Math.ceil(cpuCores(container.resources?.limits?.cpu));
+    // Within the host's 1 to 10, where one process a core is what workerProcessesFor gives.
+    expect(processes).toBe(workerProcessesFor(processes));
+  });
 
   it('runs one container and leaves the replica count to the HorizontalPodAutoscaler', () => {
     expect(pod?.containers).toHaveLength(1);
@@ -207,5 +228,14 @@ describe('deploy/kubernetes/', () => {
     );
     // A change still waiting for the lock at SIGTERM gets it or its 503 before the host gives up.
     expect(shutdownTimeoutMs).toBeGreaterThan(lockTimeoutMs);
+  });
+});
+
+describe('metrics scraping (docs/metrics.md)', () => {
+  it("annotates every pod for Prometheus with the container's port and /metrics", () => {
+    const annotations = deployment.spec?.template.metadata?.annotations ?? {};
+    expect(annotations['prometheus.io/scrape']).toBe('true');
+    expect(Number(annotations['prometheus.io/port'])).toBe(containerPort('http'));
+    expect(annotations['prometheus.io/path']).toBe('/metrics');
   });
 });

@@ -35,6 +35,21 @@ describe('a request no function takes', () => {
     expect(reply.text).toBe('');
   });
 
+  it('knows the routes that list and delete counters', async () => {
+    expect((await callAt('POST', 'counters')).header('allow')).toBe('GET, OPTIONS');
+    expect((await callAt('GET', 'counters/visits')).header('allow')).toBe('DELETE, OPTIONS');
+    expect((await callAt('OPTIONS', 'counters/visits')).status).toBe(204);
+  });
+
+  it('answers DELETE of the default counter with 405 saying to reset it with PUT /set', async () => {
+    const reply = await callAt('DELETE', 'counters');
+    expect(reply.status).toBe(405);
+    expect(reply.header('allow')).toBe('GET, OPTIONS');
+    expect(JSON.parse(reply.text).error).toMatch(
+      /^\/counters does not accept DELETE; it accepts GET, OPTIONS\. The default counter has no name and cannot be deleted: reset it with PUT \/set/,
+    );
+  });
+
   it('answers OPTIONS on an unknown path with 404', async () => {
     expect((await callAt('OPTIONS', 'nothing-here')).status).toBe(404);
   });

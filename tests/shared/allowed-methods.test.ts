@@ -16,13 +16,19 @@ describe('the routes the OpenAPI document lists', () => {
     for (const [template, pathItem] of Object.entries(openApiDocument.paths as object)) {
       const path = template.replace(/\{[^}]+\}/g, 'some-name');
       const documented = Object.keys(pathItem as object)
-        .filter((key) => key !== 'parameters')
+        .filter((key) => key !== 'parameters' && key !== 'options')
         .map((method) => method.toUpperCase());
       expect({ path, methods: allowedMethods(path) }).toEqual({
         path,
         methods: [...documented.sort(), 'OPTIONS'],
       });
     }
+  });
+
+  it('knows the routes that list and delete counters', () => {
+    expect(allowedMethods('/counters')).toEqual(['GET', 'OPTIONS']);
+    expect(allowedMethods('/Counters/visits/')).toEqual(['DELETE', 'OPTIONS']);
+    expect(allowedMethods('/counters/a/b')).toEqual([]);
   });
 
   it('names no method where nothing is served', () => {

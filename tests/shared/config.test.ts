@@ -36,8 +36,17 @@ describe('configuration', () => {
       maxNamed: 10000,
       maxWatchers: 1000,
       publicHits: false,
+      metrics: true,
+      metricsKey: undefined,
       databaseUrl: undefined,
     });
+  });
+
+  it('reads COUNTER_METRICS and COUNTER_METRICS_KEY', () => {
+    const config = loadConfig({ COUNTER_METRICS: 'false', COUNTER_METRICS_KEY: ' scrape ' }, root);
+    expect(config.metrics).toBe(false);
+    expect(config.metricsKey).toBe('scrape');
+    expect(() => loadConfig({ COUNTER_METRICS: 'maybe' }, root)).toThrow(/COUNTER_METRICS/);
   });
 
   it('reads COUNTER_DATABASE_URL from the environment or .env, as postgres:// or postgresql://', () => {

@@ -1,6 +1,6 @@
 import { HttpRequest } from '@azure/functions';
 import { CounterError } from '../../shared/errors';
-import { readStep } from '../../shared/step';
+import { readSetValue, readStep } from '../../shared/step';
 
 const request = (query: string, body?: string, contentType?: string) =>
   new HttpRequest({
@@ -50,5 +50,36 @@ describe('the step of a change', () => {
   it('refuses a step with more significant digits than the 64-bit range holds', async () => {
     await expect(kindOf(readStep(request(`?by=1${'0'.repeat(19)}`)))).resolves.toBe('badRequest');
     await expect(kindOf(readStep(request(`?by=${'9'.repeat(5000)}`)))).resolves.toBe('badRequest');
+  });
+
+  // Reported in issue 20: lossless-json parses a bare number into an object, whose internal
+  // fields ("value, isLosslessNumber") were named back as unknown fields of the body.
+  it.each([
+    ['a bare number', '5', 'a bare number'],
+    ['a bare string', '"5"', 'a bare string'],
+    ['a boolean', 'true', 'a bare boolean'],
+    ['null', 'null', 'null'],
+    ['an array', '[5]', 'an array'],
+  ])('refuses %s as the body, saying it must be a JSON object', async (_case, body, what) => {
+    await expect(readStep(request('', body, 'application/json'))).rejects.toThrow(
+      new CounterError(
+        'badRequest',
+        `the body must be a JSON object such as {"by": 5}, not ${what}`,
+      ),
+    );
+  });
+});
+
+describe('the value of PUT /set', () => {
+  it('refuses a bare number as the body, saying it must be a JSON object', async () => {
+    const set = new HttpRequest({
+      method: 'PUT',
+      url: 'http://localhost/set',
+      headers: { 'content-type': 'application/json' },
+      body: { string: '17472' },
+    });
+    await expect(readSetValue(set)).rejects.toThrow(
+      'the body must be a JSON object such as {"value": 42}, not a bare number',
+    );
   });
 });

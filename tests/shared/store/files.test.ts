@@ -278,6 +278,14 @@ describe('delete', () => {
     expect(existingNames()).toEqual([]);
   });
 
+  it('answers notFound for a counter whose directory another process made but has not yet written', async () => {
+    mkdirSync(named('young'), { recursive: true });
+    const counters = countersIn();
+    await expect(kindOf(counters.delete('young'))).resolves.toBe('notFound');
+    expect(existsSync(named('young'))).toBe(true);
+    await expect(counters.add('young', 1n)).resolves.toBe(1n);
+  });
+
   it('frees its place under the cap', async () => {
     const counters = countersIn(1);
     await counters.add('one', 1n);
