@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { CounterError, storageUnavailable } from '../errors';
+import { recordRefusal } from '../metrics';
 import type {
   BackupRun,
   Change,
@@ -40,6 +41,9 @@ const CLIENT_GRACE_MS = 2000;
 // can only arise when replicas create or delete the same names at once.
 const DEADLOCK_RETRIES = 3;
 const DEADLOCK = '40P01';
+// statement_timeout and lock_timeout: the database was slower than COUNTER_LOCK_TIMEOUT_MS.
+const QUERY_CANCELED = '57014';
+const LOCK_NOT_AVAILABLE = '55P03';
 const SERIALIZATION_FAILURE = '40001';
 // The server says it committed locally but a synchronous standby has not confirmed it.
 const SYNC_REP_CANCELLED = /synchronous replication/i;
@@ -130,9 +134,17 @@ export class PostgresEngine implements StorageEngine {
         );
         return rows.map((row, i) => outcomeOf(row, changes[i], this.options.maxNamed));
       } catch (err) {
-        const code = sqlState(err);
+        const code = sqlState(err instanceof CounterError ? err.cause : err);
         const retry = code === DEADLOCK || code === SERIALIZATION_FAILURE;
-        if (!retry || attempt === DEADLOCK_RETRIES) throw err;
+        if (!retry || attempt === DEADLOCK_RETRIES) {
+          recordRefusal(
+            code === QUERY_CANCELED || code === LOCK_NOT_AVAILABLE
+              ? 'lock_timeout'
+              : 'database_away',
+            changes.length,
+          );
+          throw err;
+        }
       }
     }
   }
@@ -258,24 +270,28 @@ export class PostgresEngine implements StorageEngine {
       const cause = isClientTimeout(err)
         ? `the database did not answer within ${limit}`
         : `the connection to the database broke after the change was sent (${describe(err)})`;
-      return storageUnavailable(`${cause}; ${OUTCOME_UNKNOWN}`);
+      return storageUnavailable(`${cause}; ${OUTCOME_UNKNOWN}`, err);
     }
     const tail = writes ? NOTHING_CHANGED : 'try again';
     if (isClientTimeout(err)) {
-      return storageUnavailable(`the database did not answer within ${limit}; ${tail}`);
+      return storageUnavailable(`the database did not answer within ${limit}; ${tail}`, err);
     }
-    if (code === '57014' || code === '55P03') {
-      return storageUnavailable(`the database is busy: it took longer than ${limit}; ${tail}`);
+    if (code === QUERY_CANCELED || code === LOCK_NOT_AVAILABLE) {
+      return storageUnavailable(`the database is busy: it took longer than ${limit}; ${tail}`, err);
     }
     if (code === '25006') {
       return storageUnavailable(
         `the database is read-only (a standby, or a failover under way); ${tail}`,
+        err,
       );
     }
     if (code?.startsWith('53')) {
-      return storageUnavailable(`the database is out of resources (${describe(err)}); ${tail}`);
+      return storageUnavailable(
+        `the database is out of resources (${describe(err)}); ${tail}`,
+        err,
+      );
     }
-    return storageUnavailable(`the database refused the request (${describe(err)}); ${tail}`);
+    return storageUnavailable(`the database refused the request (${describe(err)}); ${tail}`, err);
   }
 
   private async checkAndMigrate(): Promise<void> {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { CounterError } from '../../shared/errors';
+import { registry } from '../../shared/metrics';
 import type { Change, Outcome } from '../../shared/store/engine';
 import { PostgresEngine, UnsafeDatabaseError } from '../../shared/store/postgres';
 import { PostgresCluster } from '../support/postgres';
@@ -282,8 +283,10 @@ describe('PostgresEngine when the database is away', () => {
     await waitFor(() => resyncs === 1);
 
     await cluster.stopServer('fast');
+    const away = await refusals('database_away');
     const refusal = engine.commit([add('r', 1n)]);
     await expect(refusal).rejects.toMatchObject({ kind: 'storageUnavailable' });
+    await expect(refusals('database_away')).resolves.toBe(away + 1);
     await expect(refusal).rejects.toThrow(/database/);
     await expect(engine.read('r')).rejects.toMatchObject({ kind: 'storageUnavailable' });
     await expect(engine.probe()).rejects.toMatchObject({ kind: 'storageUnavailable' });
@@ -332,8 +335,10 @@ describe('PostgresEngine when the database is away', () => {
     try {
       await blocker.query('BEGIN');
       await blocker.query(`SELECT * FROM counters WHERE name = 'held' FOR UPDATE`);
+      const before = await refusals('lock_timeout');
       const refusal = engine.commit([add('held', 1n), add('free', 1n)]);
       await expect(refusal).rejects.toMatchObject({ kind: 'storageUnavailable' });
+      await expect(refusals('lock_timeout')).resolves.toBe(before + 2);
       await expect(refusal).rejects.toThrow(
         /longer than COUNTER_LOCK_TIMEOUT_MS \(300 ms\); nothing was changed/,
       );
@@ -343,6 +348,12 @@ describe('PostgresEngine when the database is away', () => {
     await expect(engine.read('free')).resolves.toBe(0n);
   });
 });
+
+/** The storage refusals /metrics has counted so far for `cause`. */
+async function refusals(cause: string): Promise<number> {
+  const metric = await registry.getSingleMetric('rusty_counter_storage_refusals_total')?.get();
+  return metric?.values.find((sample) => sample.labels.cause === cause)?.value ?? 0;
+}
 
 async function waitFor(condition: () => boolean | Promise<boolean>): Promise<void> {
   while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
