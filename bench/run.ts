@@ -10,6 +10,7 @@ import { load, type LoadResult, type Method } from './http';
 import type { InProcessResult } from './in-process';
 import { describeMetricsCost, measureMetricsCost } from './metrics-cost';
 import { parseOptions, UsageError, type BenchOptions } from './options';
+import { postgresRows } from './postgres';
 import { settledTotal, storedTotal } from './stored-value';
 import { renderTable, summarize, type HttpKey, type HttpPhase, type Round } from './report';
 import {
@@ -69,6 +70,8 @@ async function main(): Promise<void> {
   await fs.writeFile(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
 
   process.stdout.write(`\n${table}\n`);
+  // The database rows, measured in this run beside the file rows (bench/postgres.ts).
+  if (!options.smoke) process.stdout.write(`\n${await postgresRows(options.durationSeconds)}\n`);
   process.stdout.write(
     `\nMedians of ${options.rounds} round(s), ${options.durationSeconds} s per HTTP phase. ` +
       `Targets met: ${summary.targets.filter((t) => t.met).length} of ${summary.targets.length}. ` +

@@ -36,6 +36,8 @@ export async function startHost(settings: HostSettings): Promise<ChildServer> {
   const env = {
     COUNTER_DATA_DIR: settings.dataDir,
     COUNTER_GROUP_COMMIT: String(settings.groupCommit),
+    // The file store unless `env` names a database, whatever the caller's environment says.
+    COUNTER_DATABASE_URL: '',
     // Empty counts as "no key" for the app, and as "set" for the settings loader.
     COUNTER_WRITE_KEY: '',
     COUNTER_READ_KEY: '',

@@ -26,6 +26,8 @@ export interface CounterConfig {
   metrics: boolean;
   /** With it, `GET /metrics` needs this key; without it, /metrics is open like /health. */
   metricsKey?: string;
+  /** With it, every counter lives in this PostgreSQL database and dataDir only gets backups. */
+  databaseUrl?: string;
 }
 
 /** Raised for a setting that cannot be used; the message names the setting and the fix. */
@@ -89,7 +91,33 @@ export function loadConfig(env: Env = process.env, appRoot = findAppRoot()): Cou
     publicHits: parseBoolean('COUNTER_PUBLIC_HITS', setting('COUNTER_PUBLIC_HITS') ?? 'false'),
     metrics: parseBoolean('COUNTER_METRICS', setting('COUNTER_METRICS') ?? 'true'),
     metricsKey: setting('COUNTER_METRICS_KEY'),
+    databaseUrl: databaseUrlFrom(setting('COUNTER_DATABASE_URL')),
   };
+}
+
+/**
+ * A libpq-style URL; node-postgres reads its user, password, host, port, database and
+ * `sslmode`. It holds a password, so it comes only from the environment or `.env`, and an
+ * error never repeats it.
+ */
+function databaseUrlFrom(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const example = 'postgres://user:password@host:5432/database?sslmode=require';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`COUNTER_DATABASE_URL must be a URL such as ${example}`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(
+      `COUNTER_DATABASE_URL must start with postgres:// or postgresql:// (e.g. ${example}); got ${url.protocol}//...`,
+    );
+  }
+  if (url.hostname === '') {
+    throw new ConfigError(`COUNTER_DATABASE_URL names no host; e.g. ${example}`);
+  }
+  return value;
 }
 
 function readDotEnv(file: string): Env {
@@ -116,6 +144,11 @@ function readConfigJson(file: string): Record<string, unknown> {
   }
   if (!isJsonObject(json)) {
     throw new ConfigError(`${file} must hold a JSON object such as {"backupIntervalSeconds": 60}`);
+  }
+  if ('databaseUrl' in json || 'COUNTER_DATABASE_URL' in json) {
+    throw new ConfigError(
+      `${file} must not hold the database URL: it is a secret, so set COUNTER_DATABASE_URL in the environment, the app settings or .env`,
+    );
   }
   const unknown = Object.keys(json).filter((key) => !CONFIG_JSON_KEYS.includes(key));
   if (unknown.length > 0) {

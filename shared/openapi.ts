@@ -651,7 +651,8 @@ export const openApiDocument: JsonObject = {
         content: { 'application/json': { schema: ref('schemas', 'Error') } },
       },
       StorageUnavailable: {
-        description: 'The data directory failed (full, read-only, busy...); nothing changed.',
+        description:
+          'Storage is away or failed: the data directory (full, read-only, busy...) or the database (unreachable, restarting, failing over, slower than COUNTER_LOCK_TIMEOUT_MS). The error says "nothing was changed", or, when the connection to the database broke after COMMIT was sent, that the change may or may not have been applied: it is never retried for the client, who should read the counter before sending it again.',
         headers: { 'Retry-After': ref('headers', 'RetryAfter') },
         content: { 'application/json': { schema: ref('schemas', 'Error') } },
       },

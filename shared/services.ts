@@ -3,6 +3,7 @@ import { loadConfig, type CounterConfig } from './config';
 import { Counters } from './store/counters';
 import type { StorageEngine, Warn } from './store/engine';
 import { FilesEngine } from './store/files';
+import { PostgresEngine, UnsafeDatabaseError } from './store/postgres';
 import { WatchHub } from './watch-hub';
 
 let config: CounterConfig | undefined;
@@ -14,6 +15,14 @@ export const getConfig = (): CounterConfig => (config ??= loadConfig());
 
 /** The storage engine the settings choose: the data directory unless a database is set. */
 function createEngine(settings: CounterConfig): StorageEngine {
+  if (settings.databaseUrl !== undefined) {
+    return new PostgresEngine({
+      databaseUrl: settings.databaseUrl,
+      dataDir: settings.dataDir,
+      maxNamed: settings.maxNamed,
+      lockTimeoutMs: settings.lockTimeoutMs,
+    });
+  }
   return new FilesEngine({
     dataDir: settings.dataDir,
     maxNamed: settings.maxNamed,
@@ -36,6 +45,22 @@ export const getWatchHub = (): WatchHub =>
     maxWatchers: getConfig().maxWatchers,
     warn: (message) => console.warn(message),
   }));
+
+/**
+ * At start-up: checks the database and creates or migrates its schema. A database that must
+ * not be used (fsync off) stops start-up; one that is away only delays it, because requests
+ * answer 503 until it returns and the engine then prepares it at its first use.
+ */
+export async function prepareStorage(warn: Warn): Promise<void> {
+  const { engine } = getCounters();
+  if (!(engine instanceof PostgresEngine)) return;
+  try {
+    await engine.start();
+  } catch (err) {
+    if (err instanceof UnsafeDatabaseError) throw err;
+    warn(`the database is not ready (${(err as Error).message}); requests answer 503 until it is`);
+  }
+}
 
 /** Healing warnings go to the log of the invocation that triggered them. */
 export const warnTo =

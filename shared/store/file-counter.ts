@@ -352,7 +352,7 @@ async function readValueFile(file: string): Promise<FileState> {
  * directory. If the directory fsync fails after the rename, `previous` (when given) is put
  * back so that a failed change leaves the value as it was.
  */
-async function writeAtomically(
+export async function writeAtomically(
   file: string,
   value: bigint,
   previous?: bigint,

@@ -48,6 +48,7 @@ describe('npm run package', () => {
   it('has the compiled functions that package.json "main" loads, without sources or source maps', () => {
     const functions = under('dist/functions/').map((name) => path.basename(name));
     expect(functions.sort()).toEqual([
+      'app-start.js',
       'backup.js',
       'badge.js',
       'decrement.js',

@@ -38,6 +38,7 @@ describe('configuration', () => {
       publicHits: false,
       metrics: true,
       metricsKey: undefined,
+      databaseUrl: undefined,
     });
   });
 
@@ -46,6 +47,29 @@ describe('configuration', () => {
     expect(config.metrics).toBe(false);
     expect(config.metricsKey).toBe('scrape');
     expect(() => loadConfig({ COUNTER_METRICS: 'maybe' }, root)).toThrow(/COUNTER_METRICS/);
+  });
+
+  it('reads COUNTER_DATABASE_URL from the environment or .env, as postgres:// or postgresql://', () => {
+    const url = 'postgresql://counter:pw@db.example:5432/counters?sslmode=require';
+    expect(loadConfig({ COUNTER_DATABASE_URL: url }, root).databaseUrl).toBe(url);
+    writeDotEnv('COUNTER_DATABASE_URL=postgres://counter@localhost/counters\n');
+    expect(loadConfig({}, root).databaseUrl).toBe('postgres://counter@localhost/counters');
+  });
+
+  it('refuses a COUNTER_DATABASE_URL that is not a PostgreSQL URL, without repeating it', () => {
+    const load = (value: string) => () => loadConfig({ COUNTER_DATABASE_URL: value }, root);
+    expect(load('mysql://root:hunter2@db/counters')).toThrow(
+      new ConfigError(
+        'COUNTER_DATABASE_URL must start with postgres:// or postgresql:// (e.g. postgres://user:password@host:5432/database?sslmode=require); got mysql://...',
+      ),
+    );
+    expect(load('hunter2@db')).toThrow(/^COUNTER_DATABASE_URL must be a URL such as/);
+    expect(load('postgres:///counters')).toThrow(/names no host/);
+  });
+
+  it('refuses the database URL in config.json, because it is a secret', () => {
+    writeConfigJson({ databaseUrl: 'postgres://counter:pw@db/counters' });
+    expect(() => loadConfig({}, root)).toThrow(/must not hold the database URL: it is a secret/);
   });
 
   it('reads COUNTER_MAX_WATCHERS and COUNTER_PUBLIC_HITS', () => {

@@ -8,6 +8,8 @@ export interface PlannedChange {
   target: number;
   kind: ChangeKind;
   by: bigint;
+  /** A named counter; the default counter when absent. */
+  name?: string;
 }
 
 /** What one change request did, as seen by its client. */
@@ -93,7 +95,8 @@ export class CounterClient {
   async change(baseUrl: string, planned: PlannedChange): Promise<ChangeRecord> {
     const startedAt = performance.now();
     try {
-      const reply = await this.send(`${baseUrl}/${planned.kind}?by=${planned.by}`, {
+      const name = planned.name === undefined ? '' : `/${planned.name}`;
+      const reply = await this.send(`${baseUrl}/${planned.kind}${name}?by=${planned.by}`, {
         method: 'POST',
       });
       return {
