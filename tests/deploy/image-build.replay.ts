@@ -180,7 +180,11 @@ describe('the build stage, replayed in a clean copy of the build context', () =>
   const app = () => inStage('build', '/app');
 
   it('compiles the functions, the shared code and the offline host', () => {
-    for (const file of ['dist/functions/get.js', 'dist/shared/store.js', 'host/dist/main.js']) {
+    for (const file of [
+      'dist/functions/get.js',
+      'dist/shared/store/counters.js',
+      'host/dist/main.js',
+    ]) {
       expect(existsSync(path.join(app(), file))).toBe(true);
     }
   });
