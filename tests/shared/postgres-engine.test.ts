@@ -307,11 +307,21 @@ describe('PostgresEngine when the database is away', () => {
 
   it('answers storageUnavailable, never retried, when COMMIT was sent but its outcome stays unknown', async () => {
     const url = await cluster.freshDatabase();
-    const engine = engineOn(url, { lockTimeoutMs: 300 });
-    await engine.start();
+    const setup = engineOn(url, { lockTimeoutMs: 300 });
+    await setup.start();
+    await setup.close();
     // A synchronous standby that never confirms: COMMIT is written locally, then waits.
     await cluster.sql(`ALTER SYSTEM SET synchronous_standby_names = 'ghost'`);
     await cluster.sql('SELECT pg_reload_conf()');
+    // The reload reaches running sessions in their own time, so the engine connects only once
+    // a new session sees the setting (an idle pooled one could still commit without it).
+    await waitFor(
+      async () =>
+        (
+          await cluster.sql<{ synchronous_standby_names: string }>('SHOW synchronous_standby_names')
+        )[0].synchronous_standby_names === 'ghost',
+    );
+    const engine = engineOn(url, { lockTimeoutMs: 300 });
     try {
       const unknown = engine.commit([add('maybe', 1n)]);
       await expect(unknown).rejects.toMatchObject({ kind: 'storageUnavailable' });
