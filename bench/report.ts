@@ -20,6 +20,8 @@ export interface HttpPhase {
   warmup: LoadResult;
   /** Peak resident set of any one server process (worker processes included) during the run. */
   peakRssMB: number;
+  /** CPU time of the server's processes together during the run (0 where it was not sampled). */
+  cpuSeconds: number;
   /** Absent for the bare server, which has no counter. */
   counter?: { before: string; after: string; expected: string; ok: boolean };
 }
@@ -44,6 +46,8 @@ export interface Row {
   p50Ms: number;
   p99Ms: number;
   peakRssMB?: number;
+  /** The server's CPU time per answer, in microseconds. */
+  cpuUsPerRequest?: number;
   counter: 'ok' | 'MISMATCH' | '–';
   comparedWith: string[];
 }
@@ -108,6 +112,9 @@ export function summarize(rounds: Round[], connections: number[]): Summary {
         (r) => http(r, a, ca).load.requestsPerSecond / http(r, b, cb).load.requestsPerSecond,
       ),
     );
+  /** CPU per answer of `b` ÷ that of `a`: above 1 when `a` costs less CPU per answer. */
+  const cpuRatio = (a: HttpKey, b: HttpKey, c: number) =>
+    median(rounds.map((r) => cpuPerRequest(http(r, b, c)) / cpuPerRequest(http(r, a, c))));
   const localRatio = (a: InProcessKey, b: InProcessKey) =>
     median(rounds.map((r) => local(r, a).changesPerSecond / local(r, b).changesPerSecond));
 
@@ -134,6 +141,7 @@ export function summarize(rounds: Round[], connections: number[]): Summary {
       p50Ms: median(phases.map((p) => p.load.p50Ms)),
       p99Ms: median(phases.map((p) => p.load.p99Ms)),
       peakRssMB: Math.max(...phases.map((p) => p.peakRssMB)),
+      cpuUsPerRequest: median(phases.map(cpuPerRequest)) * 1e6,
       counter: counterOf(phases.map((p) => p.counter?.ok)),
       comparedWith,
     });
@@ -145,7 +153,7 @@ export function summarize(rounds: Round[], connections: number[]): Summary {
     // The app as shipped against the machine's HTTP ceiling.
     httpRow('get', c, [
       c === top
-        ? `**${x(vsBare)}** (b) ${target(`GET ÷ (b) @${c}`, vsBare, '≥', 0.1)}`
+        ? `**${x(vsBare)}** (b) ${target(`GET ÷ (b) @${c}`, vsBare, '≥', 0.1)}; by CPU per answer ${x(cpuRatio('get', 'bare', c))}`
         : `${x(vsBare)} (b)`,
     ]);
   }
@@ -168,9 +176,11 @@ export function summarize(rounds: Round[], connections: number[]): Summary {
   // Judged wherever requests overlap (above one connection).
   const onOff = (on: HttpKey, off: HttpKey, method: string, c: number) => {
     const ratio = httpRatio(on, c, off, c);
+    // Throughput a CPU-bound host would have from CPU per answer alone: off's ÷ on's.
+    const byCpu = `by CPU per answer ${x(cpuRatio(on, off, c))}`;
     return c > 1
-      ? `on ÷ off **${x(ratio)}** ${target(`${method} streams on ÷ off @${c}`, ratio, '≥', 0.9)}`
-      : `on ÷ off ${x(ratio)}`;
+      ? `on ÷ off **${x(ratio)}** ${target(`${method} streams on ÷ off @${c}`, ratio, '≥', 0.9)}; ${byCpu}`
+      : `on ÷ off ${x(ratio)}; ${byCpu}`;
   };
   for (const c of connections)
     httpRow('getStreamsOff', c, [onOff('get', 'getStreamsOff', 'GET', c)]);
@@ -258,12 +268,13 @@ export function renderTable(summary: Summary): string {
     'p50 ms',
     'p99 ms',
     'peak RSS MB',
+    'CPU µs/answer',
     'counter',
     'compared with',
   ];
   const lines = [
     `| ${header.join(' | ')} |`,
-    `| ${header.map((_, i) => (i >= 2 && i <= 5 ? '---:' : '---')).join(' | ')} |`,
+    `| ${header.map((_, i) => (i >= 2 && i <= 6 ? '---:' : '---')).join(' | ')} |`,
   ];
   for (const row of summary.rows) {
     const cells = [
@@ -273,12 +284,22 @@ export function renderTable(summary: Summary): string {
       fmtMs(row.p50Ms),
       fmtMs(row.p99Ms),
       row.peakRssMB === undefined ? '' : row.peakRssMB.toFixed(0),
+      row.cpuUsPerRequest === undefined || !(row.cpuUsPerRequest > 0)
+        ? ''
+        : row.cpuUsPerRequest.toFixed(0),
       row.counter,
       row.comparedWith.join('; '),
     ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
+}
+
+/** CPU seconds per answer of a phase (NaN where none was sampled or nothing answered). */
+function cpuPerRequest(phase: HttpPhase): number {
+  return phase.cpuSeconds > 0 && phase.load.responses > 0
+    ? phase.cpuSeconds / phase.load.responses
+    : Number.NaN;
 }
 
 function counterOf(checks: Array<boolean | undefined>): Row['counter'] {

@@ -89,27 +89,56 @@ export function killAll(): void {
   for (const server of running) server.proc.kill('SIGKILL');
 }
 
+/** What a server's processes used during one measured run. */
+export interface ProcessUse {
+  /** Peak resident set of any one process, in MB. */
+  peakRssMB: number;
+  /** CPU time (user + system) of all its processes together, in seconds. */
+  cpuSeconds: number;
+}
+
 /**
- * Watches the resident set of `pids` and their child processes (a host's worker processes)
- * from /proc until stopped; resolves to the peak of any one process, in MB.
+ * Watches `pids` and their child processes (a host's worker processes) in /proc until
+ * stopped: the peak resident set of any one of them, and the CPU time they used together.
+ * CPU per request varies far less with the machine's other load than requests per second
+ * do, so the report gives both.
  */
-export function sampleRss(pids: number[], everyMs = 100): { stop(): Promise<number> } {
+export function sampleProcesses(pids: number[], everyMs = 100): { stop(): Promise<ProcessUse> } {
   let peakKiB = 0;
+  const tree = async () =>
+    (await Promise.all(pids.map(async (pid) => [pid, ...(await childrenOf(pid))]))).flat();
+  const cpuTicks = async () => {
+    const ticks = new Map<number, number>();
+    for (const pid of await tree()) ticks.set(pid, await cpuTicksOf(pid));
+    return ticks;
+  };
   const sample = async () => {
-    const tree = (
-      await Promise.all(pids.map(async (pid) => [pid, ...(await childrenOf(pid))]))
-    ).flat();
-    const sizes = await Promise.all(tree.map(rssKiB));
+    const sizes = await Promise.all((await tree()).map(rssKiB));
     peakKiB = Math.max(peakKiB, ...sizes);
   };
+  const startTicks = cpuTicks();
   const timer = setInterval(() => void sample(), everyMs);
   return {
     async stop() {
       clearInterval(timer);
       await sample();
-      return (peakKiB * 1024) / 1e6;
+      const [before, after] = [await startTicks, await cpuTicks()];
+      let ticks = 0;
+      for (const [pid, end] of after) ticks += end - (before.get(pid) ?? 0);
+      return { peakRssMB: (peakKiB * 1024) / 1e6, cpuSeconds: ticks / CLOCK_TICKS_PER_SECOND };
     },
   };
+}
+
+/** USER_HZ, the unit of the CPU times in /proc/<pid>/stat: 100 on every Linux build in use. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process from /proc/<pid>/stat (0 once it is gone). */
+async function cpuTicksOf(pid: number): Promise<number> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'latin1').catch(() => '');
+  // The command name, in parentheses, may hold spaces; the fields after it are fixed.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
 }
 
 async function childrenOf(pid: number): Promise<number[]> {
