@@ -1,5 +1,12 @@
-import { makeBadge } from 'badge-maker';
+import type * as BadgeMaker from 'badge-maker';
 import { badRequest, CounterError } from './errors';
+
+/**
+ * badge-maker, loaded at the first badge: its font-width tables add about 4 MB to a process,
+ * and many never draw a badge.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const badgeMaker = (): typeof BadgeMaker => require('badge-maker') as typeof BadgeMaker;
 
 /** The query parameters of `GET /badge/{name?}`, shared by the parser and the OpenAPI document. */
 export const BADGE_STYLES = ['flat', 'flat-square', 'plastic', 'for-the-badge', 'social'] as const;
@@ -82,7 +89,7 @@ export function wantsHit(query: URLSearchParams, publicHits: boolean): boolean {
 
 /** The badge's SVG: the label on the left, the value on the right. */
 export const drawBadge = (value: bigint, { label, color, style }: BadgeOptions): string =>
-  makeBadge({ label, message: value.toString(), color, style });
+  badgeMaker().makeBadge({ label, message: value.toString(), color, style });
 
 const isBadgeStyle = (style: string): style is BadgeStyle =>
   (BADGE_STYLES as readonly string[]).includes(style);
