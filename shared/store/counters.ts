@@ -35,6 +35,15 @@ interface Lane {
 }
 
 /**
+ * The reads of one counter: the one in flight, and the one that starts once it settles, which
+ * every reader arriving meanwhile shares.
+ */
+interface ReadLane {
+  inFlight: Promise<bigint>;
+  next?: Promise<bigint>;
+}
+
+/**
  * Every counter, on whichever engine stores them. Changes are group-committed: while one
  * commit of a batch key is in flight, new changes with that key queue up and all go into the
  * next commit together, in arrival order, each caller still getting the value right after
@@ -42,6 +51,7 @@ interface Lane {
  */
 export class Counters {
   private readonly lanes = new Map<string, Lane>();
+  private readonly reads = new Map<CounterName, ReadLane>();
   private readonly groupCommit: boolean;
   private readonly defaultWarn: Warn;
 
@@ -53,9 +63,33 @@ export class Counters {
     this.defaultWarn = options.warn ?? ((message) => console.warn(message));
   }
 
-  /** The value of a counter (`undefined`: the default one); a never-changed name reads 0. */
+  /**
+   * The value of a counter (`undefined`: the default one); a never-changed name reads 0.
+   * Reads are shared as changes are: while one read of a counter is in flight, the readers
+   * that arrive wait for the next, which starts when it settles and answers them all. Each
+   * reader so gets a value read after it arrived, so it sees every change acknowledged before
+   * (in any process), at one storage read per batch of readers instead of one per reader.
+   */
   read(name: CounterName, warn: Warn = this.defaultWarn): Promise<bigint> {
-    return this.engine.read(name, warn);
+    const lane = this.reads.get(name);
+    if (lane === undefined) return this.startRead(name, warn);
+    lane.next ??= lane.inFlight.then(
+      () => this.startRead(name, warn),
+      () => this.startRead(name, warn),
+    );
+    return lane.next;
+  }
+
+  private startRead(name: CounterName, warn: Warn): Promise<bigint> {
+    const inFlight = this.engine.read(name, warn);
+    const lane: ReadLane = { inFlight };
+    this.reads.set(name, lane);
+    const settled = () => {
+      // The lane's next read, if any, replaces it as the one in flight (startRead again).
+      if (this.reads.get(name) === lane && lane.next === undefined) this.reads.delete(name);
+    };
+    inFlight.then(settled, settled);
+    return inFlight;
   }
 
   /** Adds `delta` (which may be negative); resolves once the new value is durable. */

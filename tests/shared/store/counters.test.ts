@@ -39,8 +39,25 @@ class RecordingEngine implements StorageEngine {
     this.held.splice(0).forEach((resolve) => resolve());
   }
 
+  readonly reads: Array<string | undefined> = [];
+  /** While true, a read takes its value when it starts and answers once released. */
+  holdReads = false;
+  /** The next read to start fails instead. */
+  failNextRead = false;
+
   async read(name: string | undefined): Promise<bigint> {
-    return this.values.get(name ?? '') ?? 0n;
+    this.reads.push(name);
+    const value = this.values.get(name ?? '') ?? 0n;
+    const fail = this.failNextRead;
+    this.failNextRead = false;
+    if (this.holdReads) await new Promise<void>((resolve) => this.held.push(resolve));
+    if (fail) throw new CounterError('unavailable', 'storage away');
+    return value;
+  }
+
+  /** A change made elsewhere (another process), acknowledged there. */
+  changedElsewhere(name: string | undefined, value: bigint): void {
+    this.values.set(name ?? '', value);
   }
   async list() {
     return [];
@@ -111,5 +128,57 @@ describe('Counters above any engine', () => {
     const counters = new Counters(engine, { groupCommit: false });
     await settle(engine, [counters.add('a', 1n), counters.add('a', 1n), counters.add('a', 1n)]);
     expect(engine.commits.map((batch) => batch.length)).toEqual([1, 1, 1]);
+  });
+
+  describe('reads', () => {
+    it('answers the readers that arrive while a read is in flight with one read that starts after it, so each sees every change acknowledged before it asked', async () => {
+      const engine = new RecordingEngine(() => 'all');
+      engine.holdReads = true;
+      const counters = new Counters(engine);
+      const early = counters.read('a');
+      await tick();
+      engine.changedElsewhere('a', 7n);
+      const late = [counters.read('a'), counters.read('a'), counters.read('a')];
+      const results = await settle(engine, [early, ...late]);
+      expect(results.map((r) => (r.status === 'fulfilled' ? r.value : 'rejected'))).toEqual([
+        0n,
+        7n,
+        7n,
+        7n,
+      ]);
+      expect(engine.reads).toEqual(['a', 'a']);
+    });
+
+    it('reads each counter for itself', async () => {
+      const engine = new RecordingEngine(() => 'all');
+      engine.holdReads = true;
+      const counters = new Counters(engine);
+      const reads = [counters.read('a'), counters.read('b'), counters.read(undefined)];
+      await tick();
+      expect(engine.reads).toEqual(['a', 'b', undefined]);
+      await settle(engine, reads);
+    });
+
+    it('does not hand a failed read to the readers waiting for the next one', async () => {
+      const engine = new RecordingEngine(() => 'all');
+      engine.holdReads = true;
+      engine.failNextRead = true;
+      const counters = new Counters(engine);
+      const failing = counters.read('a');
+      await tick();
+      const next = counters.read('a');
+      const results = await settle(engine, [failing, next]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+      expect(engine.reads).toEqual(['a', 'a']);
+    });
+
+    it('starts a new read for a reader that comes after the last one settled', async () => {
+      const engine = new RecordingEngine(() => 'all');
+      const counters = new Counters(engine);
+      expect(await counters.read('a')).toBe(0n);
+      engine.changedElsewhere('a', 3n);
+      expect(await counters.read('a')).toBe(3n);
+      expect(engine.reads).toEqual(['a', 'a']);
+    });
   });
 });
