@@ -1,5 +1,6 @@
 import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { flock } from 'fs-ext-extra-prebuilt';
 import { recordLockTimeout } from '../metrics';
 
@@ -41,6 +42,16 @@ async function lockPolling(fd: number): Promise<void> {
  */
 export type LockWait = 'block' | 'poll';
 
+/** The one flock attempt in flight: whether a caller waits for it, and how far it got. */
+interface PendingAttempt {
+  attempt: Promise<FileHandle>;
+  waiting: boolean;
+  /** When flock was called (performance.now()), once the lock file is open. */
+  flockSince?: number;
+  /** flock returned: this process holds the lock. */
+  locked: boolean;
+}
+
 /**
  * A cross-process lock on one file, held with flock(2). The kernel releases it when its
  * holder dies, and never hands it to anyone while the holder lives, so there is no stale
@@ -51,7 +62,7 @@ export type LockWait = 'block' | 'poll';
  * and if nobody is waiting when it succeeds the lock is released at once.
  */
 export class DirectoryLock {
-  private pending?: { attempt: Promise<FileHandle>; waiting: boolean };
+  private pending?: PendingAttempt;
   // On NFS, flock is a POSIX lock owned by the process, and closing any descriptor of the
   // file drops it: a new attempt must not lock until an abandoned lock is fully closed.
   private abandonedClosed: Promise<void> = Promise.resolve();
@@ -61,17 +72,35 @@ export class DirectoryLock {
     private readonly wait: LockWait = 'block',
   ) {}
 
-  /** Resolves to a release function once this process holds the lock. */
+  /**
+   * Resolves to a release function once this process holds the lock; fails with
+   * LockTimeoutError once flock has been waiting `timeoutMs` without getting it: someone else
+   * held the lock all that time. Opening the lock file before and checking it after do not
+   * count: on a starved event loop (a machine far busier than its cores) each such step can
+   * wait seconds for its turn, with the lock free all along, and 503s would then measure the
+   * machine's load instead of the lock.
+   */
   async acquire(timeoutMs: number): Promise<() => Promise<void>> {
     const pending = this.pending ?? this.startAttempt();
     pending.waiting = true;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+      const check = () => {
+        if (pending.locked) return;
+        const since = pending.flockSince;
+        const waited = since === undefined ? 0 : performance.now() - since;
+        if (waited < timeoutMs) {
+          arm(timeoutMs - waited);
+          return;
+        }
         pending.waiting = false;
         recordLockTimeout();
         reject(new LockTimeoutError(timeoutMs));
-      }, timeoutMs);
+      };
+      // Timers run before I/O callbacks in each turn of the event loop, so flock's answer may
+      // be waiting when the timer fires: look after this turn's I/O callbacks.
+      const arm = (ms: number) => (timer = setTimeout(() => setImmediate(check), ms));
+      arm(timeoutMs);
     });
     try {
       const handle = await Promise.race([pending.attempt, timeout]);
@@ -82,7 +111,12 @@ export class DirectoryLock {
   }
 
   private startAttempt() {
-    const pending = { attempt: this.lockCurrentFile(), waiting: false };
+    const pending: PendingAttempt = {
+      attempt: Promise.resolve() as never,
+      waiting: false,
+      locked: false,
+    };
+    pending.attempt = this.lockCurrentFile((state) => Object.assign(pending, state));
     this.pending = pending;
     pending.attempt.then(
       (handle) => {
@@ -96,13 +130,17 @@ export class DirectoryLock {
     return pending;
   }
 
-  private async lockCurrentFile(): Promise<FileHandle> {
+  private async lockCurrentFile(
+    update: (state: Pick<PendingAttempt, 'flockSince' | 'locked'>) => void,
+  ): Promise<FileHandle> {
     await this.abandonedClosed;
     for (;;) {
       // O_RDWR because NFS emulates flock with fcntl locks, which need a writable descriptor.
       const handle = await fs.open(this.path, constants.O_RDWR | constants.O_CREAT, 0o666);
       try {
+        update({ flockSince: performance.now(), locked: false });
         await (this.wait === 'poll' ? lockPolling(handle.fd) : lockExclusive(handle.fd));
+        update({ flockSince: undefined, locked: true });
         // If the directory was replaced while we waited, we hold a lock nobody else can see.
         const [held, current] = await Promise.all([handle.stat(), fs.stat(this.path)]);
         if (held.ino === current.ino && held.dev === current.dev) return handle;
@@ -110,6 +148,7 @@ export class DirectoryLock {
         await handle.close();
         throw err;
       }
+      update({ flockSince: undefined, locked: false });
       await handle.close();
     }
   }

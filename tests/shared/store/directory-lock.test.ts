@@ -25,6 +25,35 @@ describe('the directory lock', () => {
     await releaseB();
   });
 
+  // A machine far busier than its cores runs each process's event loop late: every step of
+  // taking a free lock (open the lock file, flock, check it) then waits its turn. Only
+  // waiting in flock for a lock someone else holds may count against the timeout.
+  it('takes a free lock however long opening and checking the lock file take, and times out only while another holds it', async () => {
+    const lockFile = path.join(dir, '.counter.lock');
+    const realOpen = fsp.open;
+    jest.spyOn(fsp, 'open').mockImplementation(async (...args: Parameters<typeof fsp.open>) => {
+      await sleep(300);
+      const handle = await realOpen(...args);
+      const realStat = handle.stat.bind(handle);
+      handle.stat = (async (...statArgs: Parameters<typeof handle.stat>) => {
+        await sleep(300);
+        return realStat(...statArgs);
+      }) as typeof handle.stat;
+      return handle;
+    });
+    const lock = new DirectoryLock(lockFile);
+    const release = await lock.acquire(100);
+    await release();
+
+    const holder = openSync(lockFile, 'a+');
+    flockSync(holder, 'ex');
+    try {
+      await expect(lock.acquire(100)).rejects.toBeInstanceOf(LockTimeoutError);
+    } finally {
+      closeSync(holder);
+    }
+  });
+
   // On NFS flock is a POSIX lock of the whole file, owned by the process: closing any
   // descriptor of the file drops the process's lock, even one taken through another
   // descriptor. A lock obtained after its caller timed out is closed at once; the next
