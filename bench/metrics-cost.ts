@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { SNAPSHOT_INTERVAL_MS } from '../shared/metrics-snapshots';
 import { DATA_FILE } from '../shared/store/file-counter';
 import { load } from './http';
 import { parseOptions, type BenchOptions } from './options';
@@ -27,6 +28,8 @@ type RouteKey = (typeof ROUTES)[number]['key'];
 export interface MetricsCost {
   /** Connections to each host. */
   connections: number;
+  /** App processes of each host (FUNCTIONS_WORKER_PROCESS_COUNT). */
+  workers: number;
   /** Requests per second of each host in each round, per route. */
   requestsPerSecond: Record<RouteKey, Record<Setting, number[]>>;
   /** Per route: the median over rounds of (host with metrics on) ÷ (host with metrics off). */
@@ -75,6 +78,7 @@ export async function measureMetricsCost(
       dataDir,
       groupCommit: true,
       nodeFlags: options.hostNodeFlags,
+      workers: options.metricsWorkers,
       env: { COUNTER_METRICS: String(setting !== 'metricsOff') },
     });
   }
@@ -117,6 +121,7 @@ export async function measureMetricsCost(
       >;
     return {
       connections,
+      workers: options.metricsWorkers,
       requestsPerSecond,
       ratioOn: medians(ratios.metricsOn),
       ratioOnScraped: medians(ratios.metricsOnScraped),
@@ -137,13 +142,12 @@ async function checkAgreement(
   connections: number,
   options: BenchOptions,
 ): Promise<MetricsCost['agreement']> {
-  await settledTotal([dataDir], SETTLE_MS);
-  const before = await scrape(url);
+  const before = await scrapeCaughtUp(url, await settledTotal([dataDir], SETTLE_MS));
   const amount = Math.max(connections, Math.round(50 * options.durationSeconds));
   const result = await load([`${url}/increment`], 'POST', connections, { amount });
-  const after = await scrape(url);
   const storedValue = await settledTotal([dataDir], SETTLE_MS);
-  const changesTotal = increments(await scrape(url));
+  const after = await scrapeCaughtUp(url, storedValue);
+  const changesTotal = increments(after);
   const changesCounted = increments(after) - increments(before);
   const requestsCounted = answered(after) - answered(before);
   return {
@@ -162,10 +166,11 @@ async function checkAgreement(
 /** The lines `npm run bench` prints under its table. */
 export function describeMetricsCost(cost: MetricsCost): string {
   const { agreement: a } = cost;
+  const processes = cost.workers > 1 ? ` of ${cost.workers} app processes` : '';
   const lines = ROUTES.map(({ key, method, route }) => {
     const med = (setting: Setting) => median(cost.requestsPerSecond[key][setting]).toFixed(0);
     return (
-      `Metrics cost, ${method} ${route}, three hosts loaded at once with ${cost.connections} ` +
+      `Metrics cost, ${method} ${route}, three hosts${processes} loaded at once with ${cost.connections} ` +
       `connections each (medians): off ${med('metricsOff')} req/s, on ${med('metricsOn')} req/s ` +
       `(on ÷ off ${cost.ratioOn[key].toFixed(3)}×), on and scraped every ` +
       `${SCRAPE_EVERY_MS / 1000} s ${med('metricsOnScraped')} req/s ` +
@@ -178,6 +183,20 @@ export function describeMetricsCost(cost: MetricsCost): string {
     `(acknowledged ${a.acknowledged}, changes counted ${a.changesCounted}, requests counted ` +
     `${a.requestsCounted}; changes_total ${a.changesTotal}, data.bin ${a.storedValue}).\n`
   );
+}
+
+/**
+ * A scrape once every app process's figures include the changes in data.bin: with several,
+ * the others' part of an answer is their last snapshot, up to SNAPSHOT_INTERVAL_MS old. After
+ * a few intervals, the scrape as it is (the check then fails).
+ */
+async function scrapeCaughtUp(url: string, stored: bigint): Promise<Scrape> {
+  const deadline = Date.now() + 4 * SNAPSHOT_INTERVAL_MS;
+  for (;;) {
+    const scraped = await scrape(url);
+    if (BigInt(increments(scraped)) === stored || Date.now() > deadline) return scraped;
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+  }
 }
 
 async function scrape(url: string): Promise<Scrape> {
@@ -208,7 +227,10 @@ function keepScraping(url: string): { stop(): Promise<void> } {
   };
 }
 
-/** This part alone: `node dist/bench/metrics-cost.js [--duration=S] [--rounds=N] [--connections=L]`. */
+/**
+ * This part alone: `node dist/bench/metrics-cost.js [--duration=S] [--rounds=N] [--connections=L]
+ * [--metrics-workers=N]`.
+ */
 async function main(): Promise<void> {
   const appRoot = path.resolve(__dirname, '..', '..');
   const options = parseOptions(process.argv.slice(2), process.env, appRoot);

@@ -18,6 +18,8 @@ export interface BenchOptions {
   cpuProfDir?: string;
   /** Extra node flags for the hosts only, e.g. V8 heap settings to compare. */
   hostNodeFlags: string[];
+  /** FUNCTIONS_WORKER_PROCESS_COUNT of the three hosts that measure what metrics cost. */
+  metricsWorkers: number;
 }
 
 const USAGE = `usage: node dist/bench/run.js [options]
@@ -27,6 +29,7 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --out=DIR          where the JSON goes (env BENCH_OUT, default bench/results)
   --cpu-prof[=DIR]   write V8 CPU profiles of the hosts and the in-process run (default DIR: OUT/profiles)
   --host-flags=F     extra node flags for the hosts only, e.g. "--max-semi-space-size=4"
+  --metrics-workers=N  FUNCTIONS_WORKER_PROCESS_COUNT of the metrics on/off hosts (default 1)
   --smoke            about one second per phase, few connections, one round (for the test suite)`;
 
 export class UsageError extends Error {}
@@ -48,6 +51,7 @@ export function parseOptions(
         out: { type: 'string' },
         'cpu-prof': { type: 'string' },
         'host-flags': { type: 'string' },
+        'metrics-workers': { type: 'string' },
         smoke: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -78,6 +82,7 @@ export function parseOptions(
     smoke,
     cpuProfDir: profileDir === undefined ? undefined : path.resolve(profileDir),
     hostNodeFlags: (parsed['host-flags'] ?? '').split(/\s+/).filter(Boolean),
+    metricsWorkers: positiveInt('metrics-workers', parsed['metrics-workers'] ?? '1'),
   };
 }
 

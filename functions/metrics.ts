@@ -10,12 +10,21 @@ import {
 import { requireKey } from '../shared/auth';
 import { CounterError } from '../shared/errors';
 import { errorResponse } from '../shared/http-response';
-import { collectAtScrape, recordRequest, registry, turnMetricsOff } from '../shared/metrics';
+import {
+  collectAtScrape,
+  exposition,
+  recordRequest,
+  registry,
+  shareWithSiblingProcesses,
+  turnMetricsOff,
+  writeLastSnapshot,
+} from '../shared/metrics';
 import { getConfig, getCounters, getWatchHub } from '../shared/services';
 
 /**
- * This process's metrics in Prometheus' text format. Each replica answers for itself, so a
- * scraper must reach every one (pod annotations, a PodMonitor), not one behind a load balancer.
+ * This replica's metrics in Prometheus' text format: the sum over its app processes
+ * (FUNCTIONS_WORKER_PROCESS_COUNT). Each replica answers for itself, so a scraper must reach
+ * every one (pod annotations, a PodMonitor), not one behind a load balancer.
  */
 export async function metrics(
   request: HttpRequest,
@@ -28,7 +37,7 @@ export async function metrics(
     return {
       status: 200,
       headers: { 'Content-Type': registry.contentType, 'Cache-Control': 'no-store' },
-      body: await registry.metrics(),
+      body: await exposition(),
     };
   } catch (error) {
     return errorResponse(error, context);
@@ -71,6 +80,10 @@ if (getConfig().metrics) {
   });
   app.hook.preInvocation(requestStarted);
   app.hook.postInvocation(requestAnswered);
+  if (getConfig().workerProcesses > 1) {
+    shareWithSiblingProcesses((message) => console.warn(message));
+    app.hook.appTerminate(writeLastSnapshot);
+  }
 } else {
   turnMetricsOff();
 }

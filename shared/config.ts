@@ -28,6 +28,11 @@ export interface CounterConfig {
   metricsKey?: string;
   /** With it, every counter lives in this PostgreSQL database and dataDir only gets backups. */
   databaseUrl?: string;
+  /**
+   * FUNCTIONS_WORKER_PROCESS_COUNT, the host's setting: how many app processes it runs side
+   * by side. Above 1, `GET /metrics` sums their figures.
+   */
+  workerProcesses: number;
 }
 
 /** Raised for a setting that cannot be used; the message names the setting and the fix. */
@@ -92,6 +97,11 @@ export function loadConfig(env: Env = process.env, appRoot = findAppRoot()): Cou
     metrics: parseBoolean('COUNTER_METRICS', setting('COUNTER_METRICS') ?? 'true'),
     metricsKey: setting('COUNTER_METRICS_KEY'),
     databaseUrl: databaseUrlFrom(setting('COUNTER_DATABASE_URL')),
+    workerProcesses: parseWholeNumber(
+      'FUNCTIONS_WORKER_PROCESS_COUNT',
+      setting('FUNCTIONS_WORKER_PROCESS_COUNT') ?? '1',
+      { min: 1, unit: 'processes' },
+    ),
   };
 }
 

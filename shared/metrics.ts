@@ -1,13 +1,22 @@
 import { performance } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { instanceDirectory, mergeSnapshots, ProcessSnapshots } from './metrics-snapshots';
 
 /**
  * What this process has done, for `GET /metrics` in Prometheus' text format (prom-client).
  * The store, the backup timer and the request hooks record here; nothing is labelled by a
- * counter's name, so the number of series stays fixed however many counters exist.
+ * counter's name, so the number of series stays fixed however many counters exist. Each
+ * metric says how the figures of several processes of one host merge (`aggregator`):
+ * counters and histograms sum, as do gauges unless said otherwise.
  */
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
+
+/**
+ * Facts of the store itself, the same whichever process reads them: read once per answer, by
+ * the process that answers, never summed over processes.
+ */
+const storeRegistry = new Registry();
 
 const PREFIX = 'rusty_counter_';
 // From 100 µs (a commit on tmpfs) to 10 s (past the default lock timeout of 5 s).
@@ -239,6 +248,8 @@ const backupSeconds = new Histogram({
 const backupLastSuccess = new Gauge({
   name: `${PREFIX}backup_last_success_timestamp_seconds`,
   help: 'When the last backup run that backed up everything ended (Unix time).',
+  // The latest of any process: one of them runs the timer, the others hold 0.
+  aggregator: 'max',
   registers: [registry],
 });
 
@@ -254,8 +265,9 @@ export function recordBackup(ok: boolean, seconds: number): void {
 
 /**
  * Gauges read when scraped: watchers open in this process, and named counters in storage
- * (shared by every replica, so aggregate them with max, not sum). A failed count shows NaN
- * rather than failing the whole scrape.
+ * (the same for every process and replica: read by the answering process alone, and across
+ * replicas aggregated with max, not sum). A failed count shows NaN rather than failing the
+ * whole scrape.
  */
 export function collectAtScrape(sources: {
   watchers: () => number;
@@ -263,7 +275,8 @@ export function collectAtScrape(sources: {
 }): void {
   new Gauge({
     name: `${PREFIX}watchers`,
-    help: 'GET /watch streams this process serves now.',
+    help: 'GET /watch streams the app processes of this host serve now.',
+    aggregator: 'sum',
     registers: [registry],
     collect() {
       this.set(sources.watchers());
@@ -272,9 +285,41 @@ export function collectAtScrape(sources: {
   new Gauge({
     name: `${PREFIX}named_counters`,
     help: 'Named counters that exist in storage (the same on every replica).',
-    registers: [registry],
+    registers: [storeRegistry],
     async collect() {
       this.set(await sources.namedCounters().catch(() => Number.NaN));
     },
   });
+}
+
+// ---- the app processes of one host (FUNCTIONS_WORKER_PROCESS_COUNT) ----
+
+new Gauge({
+  name: `${PREFIX}worker_processes`,
+  help: 'App processes of this host whose figures this answer sums (FUNCTIONS_WORKER_PROCESS_COUNT of them when all run).',
+  aggregator: 'sum',
+  registers: [registry],
+}).set(1);
+
+let siblings: ProcessSnapshots | undefined;
+
+/**
+ * When the host runs several app processes: this one writes its figures where the others read
+ * them, and answers with the sum of them all. Without it, it answers for itself alone.
+ */
+export function shareWithSiblingProcesses(warn: (message: string) => void): void {
+  if (!enabled || siblings !== undefined) return;
+  const snapshots = new ProcessSnapshots({ registry, directory: instanceDirectory(), warn });
+  if (snapshots.start()) siblings = snapshots;
+}
+
+/** At the process's end: its last figures, which its siblings go on counting. */
+export async function writeLastSnapshot(): Promise<void> {
+  await siblings?.snapshot();
+}
+
+/** The answer to `GET /metrics`: every app process of this host, and the store's facts. */
+export async function exposition(): Promise<string> {
+  const processes = siblings === undefined ? registry : mergeSnapshots(await siblings.gather());
+  return Registry.merge([processes, storeRegistry]).metrics();
 }

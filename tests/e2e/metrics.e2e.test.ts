@@ -1,6 +1,7 @@
+import { readdirSync } from 'node:fs';
 import { type HostProcess, startHost } from '../support/host-process';
 import { conformantRequest as request } from '../openapi-conformance';
-import { mountTmpfs } from '../support/temp-dir';
+import { mountTmpfs, tempDir } from '../support/temp-dir';
 import { Scrape } from '../../bench/scrape';
 
 // GET /metrics through the offline host, over HTTP: requests are counted by the library's
@@ -9,18 +10,27 @@ import { Scrape } from '../../bench/scrape';
 const NO_BACKUPS = '0 0 0 1 1 *';
 let host: HostProcess;
 let tmpfs: ReturnType<typeof mountTmpfs>;
+/** The host's temp directory, where several app processes would share their figures. */
+let tmp: ReturnType<typeof tempDir>;
 
 // On tmpfs, because 600 counters are created, each with its fsyncs (seconds, not minutes).
 beforeAll(async () => {
   tmpfs = mountTmpfs(32 * 1024);
+  tmp = tempDir('rusty-counter-tmp-');
   host = await startHost({
     dataDir: tmpfs.dir,
-    env: { BACKUP_SCHEDULE: NO_BACKUPS, LOG_LEVEL: 'warning' },
+    env: {
+      BACKUP_SCHEDULE: NO_BACKUPS,
+      LOG_LEVEL: 'warning',
+      FUNCTIONS_WORKER_PROCESS_COUNT: undefined,
+      TMPDIR: tmp.dir,
+    },
   });
 });
 afterAll(async () => {
   await host?.stop();
   tmpfs?.unmount();
+  tmp?.remove();
 });
 
 async function scrape(): Promise<Scrape> {
@@ -64,6 +74,12 @@ it("answers in Prometheus' text format, open without a key, with Node's process 
       'rusty_counter_named_counters',
     ]),
   );
+});
+
+it('answers for its one app process, without writing its figures anywhere, when FUNCTIONS_WORKER_PROCESS_COUNT is unset', async () => {
+  await post('/increment');
+  expect((await scrape()).value('rusty_counter_worker_processes')).toBe(1);
+  expect(readdirSync(tmp.dir)).toEqual([]);
 });
 
 it('reads N more changes and N more answered requests after N increments', async () => {

@@ -39,7 +39,17 @@ describe('configuration', () => {
       metrics: true,
       metricsKey: undefined,
       databaseUrl: undefined,
+      workerProcesses: 1,
     });
+  });
+
+  it("reads the host's FUNCTIONS_WORKER_PROCESS_COUNT, for /metrics to sum the app processes", () => {
+    expect(loadConfig({ FUNCTIONS_WORKER_PROCESS_COUNT: '4' }, root).workerProcesses).toBe(4);
+    writeDotEnv('FUNCTIONS_WORKER_PROCESS_COUNT=2\n');
+    expect(loadConfig({}, root).workerProcesses).toBe(2);
+    expect(() => loadConfig({ FUNCTIONS_WORKER_PROCESS_COUNT: 'two' }, root)).toThrow(
+      /FUNCTIONS_WORKER_PROCESS_COUNT must be a whole number/,
+    );
   });
 
   it('reads COUNTER_METRICS and COUNTER_METRICS_KEY', () => {
