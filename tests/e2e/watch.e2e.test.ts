@@ -115,7 +115,7 @@ describe('GET /watch/{name?} across two hosts on one directory', () => {
       again = await watch(watching, '/watch/cap-0');
     }
     expect(again?.status).toBe(200);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('an EventSource client', () => {

@@ -96,7 +96,10 @@ export function openEventStream(
       headers: { accept: 'text/event-stream', ...headers },
       agent: false,
     });
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
+    // Only so that a host that never answers fails the test before Jest's timeout: a thousand
+    // streams opened at once on a starved machine (two CPU hogs beside the suite) queue in the
+    // host's listen backlog, 511 as Kestrel's 512, and some waited over 10 s for their answer.
+    req.setTimeout(30_000, () => req.destroy(new Error(`no answer from ${url} within 30 s`)));
     req.on('error', reject);
     req.on('response', (res) => {
       req.setTimeout(0);
