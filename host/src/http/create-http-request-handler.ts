@@ -243,6 +243,13 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
     res: ServerResponse,
   ): Promise<number> => {
     const invocationId = randomUUID();
+    const method = req.method ?? 'GET';
+    // Taken before the hand-over, which gives the library's view of the request headers of its
+    // own (the invocation id, x-forwarded-host/-proto); the Functions host sends those to the
+    // library's proxy only, and the handler sees the client's headers as sent. The body goes
+    // to the library as a stream, never in the invocation.
+    const rpcRequest = toRpcHttpRequest(method, url, req.headers, params, Buffer.alloc(0));
+    const triggerMetadata = toRpcHttpTriggerMetadata(url, req.headers, params);
     let tooLarge = false;
     const handedOver = appProxy.handOver({
       invocationId,
@@ -259,9 +266,6 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
         send(req, res, jsonError(413, `the request body is larger than ${maxBodyBytes} bytes`));
       },
     });
-    const method = req.method ?? 'GET';
-    // The body goes to the library as a stream, never in the invocation.
-    const rpcRequest = toRpcHttpRequest(method, url, req.headers, params, Buffer.alloc(0));
     try {
       const { result } = await invokeFunction(
         registry,
@@ -271,7 +275,7 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
         logger,
         {
           invocationId,
-          triggerMetadata: toRpcHttpTriggerMetadata(url, req.headers, params),
+          triggerMetadata,
           beforeResponse: (result) => tieBodyToClient(result, res),
         },
       );

@@ -200,6 +200,19 @@ describe('HTTP streams (app.setup({ enableHttpStream: true }))', () => {
     expect(reply.headers['set-cookie']).toEqual(['seen=1; Path=/']);
   });
 
+  it('gives the handler the headers the client sent and none that the host adds to hand the request over', async () => {
+    // As with Core Tools, where Azure's e2e suite expects exactly the client's headers: the
+    // invocation id and x-forwarded-host/-proto pair the request with its invocation inside
+    // the library and are not the client's.
+    const reply = await request(`${host.url}/api/headers`, { headers: { 'x-test': 'yes' } });
+    expect(reply.status).toBe(200);
+    expect(reply.json()).toEqual({
+      connection: 'close',
+      host: new URL(host.url).host,
+      'x-test': 'yes',
+    });
+  });
+
   it('answers 204 when the handler returns nothing, and 500 without detail when it throws', async () => {
     const nothing = await request(`${host.url}/api/nothing`);
     expect(nothing.status).toBe(204);
