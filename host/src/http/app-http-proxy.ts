@@ -19,6 +19,9 @@ export interface AppHttpProxy {
   /**
    * Hands the client's request to the library for the invocation `invocationId`: the library
    * reads the body from it, as it arrives, and writes the handler's answer to the client.
+   * A request with a declared length goes to the library as it is, with `headers` replaced by
+   * a copy holding the invocation id and `x-forwarded-*` the library reads: so read anything
+   * the invocation needs from `req.headers` before this call.
    */
   handOver(exchange: Exchange): HandedOver;
 }

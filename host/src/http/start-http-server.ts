@@ -58,7 +58,7 @@ export function startHttpServer(
   server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
     refuseOnSocket(socket, {
       status: 405,
-      message: 'CONNECT is not supported: this server answers the counter API, it is no proxy',
+      message: 'CONNECT is not supported: this server runs functions; it is no proxy',
     }),
   );
 
