@@ -197,19 +197,42 @@ describe('PostgresEngine against the store interface', () => {
     expect(versions).toEqual([{ version: 1 }]);
   });
 
-  it('runs as a role holding only the grants docs/postgres.md lists, once the schema exists', async () => {
-    const url = await cluster.freshDatabase();
-    const database = url.split('/').pop()!;
-    await engineOn(url).start();
-    for (const statement of leastPrivilegeGrants(database)) await cluster.sql(statement, database);
-    const app = engineOn(url.replace('postgres@', 'counter_app@'));
-    await app.start();
-    await expect(
-      app.commit([add('g', 1n), add(undefined, 2n), remove('g'), add('h', 3n)]),
-    ).resolves.toEqual([1n, 2n, 1n, 3n]);
-    await expect(app.list({ limit: 10 })).resolves.toEqual([{ name: 'h', value: 3n }]);
-    await expect(app.countNamed()).resolves.toBe(1);
-    await expect(app.probe()).resolves.toBeUndefined();
+  describe('as a role holding only the grants docs/postgres.md lists', () => {
+    let url: string;
+    beforeAll(async () => {
+      url = await cluster.freshDatabase();
+      const database = url.split('/').pop()!;
+      await engineOn(url).start();
+      for (const statement of leastPrivilegeGrants(database))
+        await cluster.sql(statement, database);
+    });
+
+    it('runs once the schema exists', async () => {
+      const app = engineOn(url.replace('postgres@', 'counter_app@'));
+      await app.start();
+      await expect(
+        app.commit([add('g', 1n), add(undefined, 2n), remove('g'), add('h', 3n)]),
+      ).resolves.toEqual([1n, 2n, 1n, 3n]);
+      await expect(app.list({ limit: 10 })).resolves.toEqual([{ name: 'h', value: 3n }]);
+      await expect(app.countNamed()).resolves.toBe(1);
+      await expect(app.probe()).resolves.toBeUndefined();
+    });
+
+    it("cannot create in the schema, where before PostgreSQL 15 every role could plant a function that counter_apply runs with its caller's rights", async () => {
+      const app = new pg.Client({ connectionString: url.replace('postgres@', 'counter_app@') });
+      await app.connect();
+      try {
+        // An exact match beats pg_catalog's polymorphic array_position, so counter_apply would
+        // call this one, as whoever calls counter_apply: the owner running `npm run counters`.
+        await expect(
+          app.query(
+            `CREATE FUNCTION array_position(text[], text) RETURNS integer LANGUAGE sql AS 'SELECT 1'`,
+          ),
+        ).rejects.toMatchObject({ code: '42501' });
+      } finally {
+        await app.end();
+      }
+    });
   });
 
   it('tells the changes of one engine to another engine subscribed to the same database', async () => {
@@ -307,7 +330,9 @@ describe('PostgresEngine when the database is away', () => {
 
   it('answers storageUnavailable, never retried, when COMMIT was sent but its outcome stays unknown', async () => {
     const url = await cluster.freshDatabase();
-    const setup = engineOn(url, { lockTimeoutMs: 300 });
+    // Only the engine under test needs the short limit: creating the schema in a fresh database
+    // can take longer than 300 ms on a busy machine.
+    const setup = engineOn(url);
     await setup.start();
     await setup.close();
     // A synchronous standby that never confirms: COMMIT is written locally, then waits.

