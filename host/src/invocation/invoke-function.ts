@@ -140,23 +140,37 @@ async function run(
   invocation.context = context;
   const hookData: HookData = {};
 
-  const pre: PreInvocationContext = hookContext(registry, hookData, {
+  // Object literals rather than hookContext(): copying property descriptors onto a new object
+  // took 3 % of the host's CPU per request under load, the most of any one function of the host.
+  const pre: PreInvocationContext = {
+    get hookData() {
+      return hookData;
+    },
+    get appHookData() {
+      return registry.appHookData;
+    },
     get invocationContext() {
       return context;
     },
     inputs: initialInputs,
     functionCallback: fn.callback,
-  });
+  };
   await inState('preInvocationHooks', () => runHooks(registry, 'preInvocation', pre));
 
-  const post: PostInvocationContext = hookContext(registry, hookData, {
+  const post: PostInvocationContext = {
+    get hookData() {
+      return hookData;
+    },
+    get appHookData() {
+      return registry.appHookData;
+    },
     get invocationContext() {
       return context;
     },
     inputs: pre.inputs,
     result: null as unknown,
     error: null as unknown,
-  });
+  };
   try {
     post.result = await inState('invocation', () =>
       guardInvocation(functionName, () =>
