@@ -5,7 +5,7 @@ import { SNAPSHOT_INTERVAL_MS } from '../shared/metrics-snapshots';
 import { DATA_FILE } from '../shared/store/file-counter';
 import { load } from './http';
 import { parseOptions, type BenchOptions } from './options';
-import { Scrape } from './scrape';
+import { answeredIncrementsOf as answered, incrementsOf as increments, Scrape } from './scrape';
 import { killAll, startHost, type ChildServer } from './servers';
 import { median } from './stats';
 import { settledTotal } from './stored-value';
@@ -204,14 +204,6 @@ async function scrape(url: string): Promise<Scrape> {
   if (reply.status !== 200) throw new Error(`GET /metrics answered ${reply.status}`);
   return new Scrape(await reply.text());
 }
-
-const increments = (s: Scrape) => s.value('rusty_counter_changes_total', { kind: 'increment' });
-const answered = (s: Scrape) =>
-  s.value('rusty_counter_http_requests_total', {
-    function: 'increment',
-    method: 'POST',
-    status: '200',
-  });
 
 /** Scrapes `url` every SCRAPE_EVERY_MS until stopped, as Prometheus would (but more often). */
 function keepScraping(url: string): { stop(): Promise<void> } {

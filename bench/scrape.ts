@@ -81,3 +81,15 @@ export class Scrape {
     return sample;
   }
 }
+
+/** Increments made durable, by `rusty_counter_changes_total`. */
+export const incrementsOf = (s: Scrape): number =>
+  s.value('rusty_counter_changes_total', { kind: 'increment' });
+
+/** `POST /increment` answered 200, by `rusty_counter_http_requests_total`. */
+export const answeredIncrementsOf = (s: Scrape): number =>
+  s.value('rusty_counter_http_requests_total', {
+    function: 'increment',
+    method: 'POST',
+    status: '200',
+  });

@@ -3,7 +3,11 @@ import path from 'node:path';
 import { type HostProcess, startHost } from '../support/host-process';
 import { conformantRequest as request } from '../openapi-conformance';
 import { tempDir } from '../support/temp-dir';
-import { Scrape } from '../../bench/scrape';
+import {
+  answeredIncrementsOf as answered,
+  incrementsOf as increments,
+  Scrape,
+} from '../../bench/scrape';
 
 // GET /metrics of a host running two app processes (FUNCTIONS_WORKER_PROCESS_COUNT=2) behind
 // one port: whichever process a scrape reaches, it answers for both.
@@ -45,14 +49,6 @@ async function scrape(): Promise<Scrape> {
   expect(reply.status).toBe(200);
   return new Scrape(reply.text);
 }
-
-const increments = (s: Scrape) => s.value('rusty_counter_changes_total', { kind: 'increment' });
-const answered = (s: Scrape) =>
-  s.value('rusty_counter_http_requests_total', {
-    function: 'increment',
-    method: 'POST',
-    status: '200',
-  });
 
 /** `count` increments over new connections (one per request), four at a time. */
 async function increment(count: number): Promise<void> {

@@ -15,7 +15,11 @@ import {
   retiredPart,
   type Snapshot,
 } from '../../shared/metrics-snapshots';
-import { Scrape } from '../../bench/scrape';
+import {
+  answeredIncrementsOf as answered,
+  incrementsOf as increments,
+  Scrape,
+} from '../../bench/scrape';
 import { tempDir } from '../support/temp-dir';
 
 /**
@@ -56,13 +60,6 @@ async function snapshotOf(metrics: MetricsModule): Promise<Snapshot> {
 }
 
 const scrapeOf = async (registry: Registry) => new Scrape(await registry.metrics());
-const increments = (s: Scrape) => s.value('rusty_counter_changes_total', { kind: 'increment' });
-const answered = (s: Scrape) =>
-  s.value('rusty_counter_http_requests_total', {
-    function: 'increment',
-    method: 'POST',
-    status: '200',
-  });
 const familyNames = (s: Scrape) => s.families.map((family) => family.name);
 
 describe('merging the figures of the app processes of one host', () => {

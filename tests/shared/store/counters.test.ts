@@ -51,7 +51,7 @@ class RecordingEngine implements StorageEngine {
     const fail = this.failNextRead;
     this.failNextRead = false;
     if (this.holdReads) await new Promise<void>((resolve) => this.held.push(resolve));
-    if (fail) throw new CounterError('unavailable', 'storage away');
+    if (fail) throw new CounterError('storageUnavailable', 'storage away');
     return value;
   }
 
