@@ -122,7 +122,7 @@ export function compileRoute(routePrefix: string, route: string): CompiledRoute 
     template,
     paramNames,
     precedence,
-    pattern: new RegExp(`${source}/?$`, 'i'),
+    pattern: new RegExp(`${source}/?$`, 'is'),
     checks,
   };
 }

@@ -39,6 +39,14 @@ describe('compileRoute', () => {
     expect(matchRoute(route, '/files')).toEqual({});
   });
 
+  // ASP.NET Core's catch-all takes any character; a regular expression's `.` stops at a line
+  // break unless told otherwise, and `GET /%0A` fell through the app's catch-all to a bare 404.
+  it('takes line breaks and other control characters into a catch-all', () => {
+    const route = compileRoute('', '{*path}');
+    expect(matchRoute(route, toRoutingPath('/%0A'))).toEqual({ path: '\n' });
+    expect(matchRoute(route, toRoutingPath('/a%0D%0Ab/%00'))).toEqual({ path: 'a\r\nb/\u0000' });
+  });
+
   it('applies simple constraints such as {id:int}', () => {
     const route = compileRoute('', 'items/{id:int}');
     expect(matchRoute(route, '/items/42')).toEqual({ id: '42' });
