@@ -42,14 +42,18 @@ async function lockPolling(fd: number): Promise<void> {
  */
 export type LockWait = 'block' | 'poll';
 
-/** The one flock attempt in flight: whether a caller waits for it, and how far it got. */
-interface PendingAttempt {
-  attempt: Promise<FileHandle>;
-  waiting: boolean;
+/** How far an attempt got. */
+interface AttemptProgress {
   /** When flock was called (performance.now()), once the lock file is open. */
   flockSince?: number;
   /** flock returned: this process holds the lock. */
   locked: boolean;
+}
+
+/** The one flock attempt in flight, how far it got, and whether a caller waits for it. */
+interface PendingAttempt extends AttemptProgress {
+  attempt: Promise<FileHandle>;
+  waiting: boolean;
 }
 
 /**
@@ -111,12 +115,11 @@ export class DirectoryLock {
   }
 
   private startAttempt() {
-    const pending: PendingAttempt = {
-      attempt: Promise.resolve() as never,
+    const progress: AttemptProgress = { locked: false };
+    const pending: PendingAttempt = Object.assign(progress, {
+      attempt: this.lockCurrentFile(progress),
       waiting: false,
-      locked: false,
-    };
-    pending.attempt = this.lockCurrentFile((state) => Object.assign(pending, state));
+    });
     this.pending = pending;
     pending.attempt.then(
       (handle) => {
@@ -130,17 +133,16 @@ export class DirectoryLock {
     return pending;
   }
 
-  private async lockCurrentFile(
-    update: (state: Pick<PendingAttempt, 'flockSince' | 'locked'>) => void,
-  ): Promise<FileHandle> {
+  /** Takes the lock, noting in `progress` when flock is called and when it returns. */
+  private async lockCurrentFile(progress: AttemptProgress): Promise<FileHandle> {
     await this.abandonedClosed;
     for (;;) {
       // O_RDWR because NFS emulates flock with fcntl locks, which need a writable descriptor.
       const handle = await fs.open(this.path, constants.O_RDWR | constants.O_CREAT, 0o666);
       try {
-        update({ flockSince: performance.now(), locked: false });
+        progress.flockSince = performance.now();
         await (this.wait === 'poll' ? lockPolling(handle.fd) : lockExclusive(handle.fd));
-        update({ flockSince: undefined, locked: true });
+        Object.assign(progress, { flockSince: undefined, locked: true });
         // If the directory was replaced while we waited, we hold a lock nobody else can see.
         const [held, current] = await Promise.all([handle.stat(), fs.stat(this.path)]);
         if (held.ino === current.ino && held.dev === current.dev) return handle;
@@ -148,7 +150,7 @@ export class DirectoryLock {
         await handle.close();
         throw err;
       }
-      update({ flockSince: undefined, locked: false });
+      Object.assign(progress, { flockSince: undefined, locked: false });
       await handle.close();
     }
   }
