@@ -8,7 +8,7 @@
 # Node 22 LTS in every stage. The build runs on Debian 12 (bookworm), the release under
 # mcr.microsoft.com/azure-functions/node:4-node22 (built on dotnet/aspnet:8.0-bookworm-slim), so
 # whatever npm ci puts into node_modules runs in both final images. Nothing is compiled: the lock's
-# addon (fs-ext-extra-prebuilt) ships prebuilt binaries that need glibc 2.28 or later.
+# addon (fs-native-extensions) ships Node-API binaries that load on any Node major.
 FROM node:22-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -4,7 +4,17 @@
 //
 //   node scripts/package.mjs [--output <file.zip>]      default: <app root>/<package name>.zip
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -85,16 +95,25 @@ for (const file of [...appFiles, ...dependencyFiles].sort()) {
   // Unix permissions in the high half of the external attributes, as `zip` on Linux stores them.
   entries[file] = [readFileSync(absolute), { os: 3, attrs: (mode & 0xffff) << 16, mtime }];
 }
-// Azure Functions on Linux runs x64 with Node 20 or 22 (24 in preview). The lock's addon ships a
-// prebuilt binary for each in its package, so the zip is the same whichever OS packed it.
-const azureLockBinaries = [20, 22, 24].map(
-  (major) => `node_modules/fs-ext-extra-prebuilt/binaries/fs-ext-linux-x64-node-${major}.0.0.node`,
-);
-const missingBinaries = azureLockBinaries.filter((file) => !(file in entries));
-if (missingBinaries.length > 0) {
+// Azure Functions on Linux runs x64. The lock's addon is built on Node-API, so its one prebuilt
+// binary per platform loads on every Node major we claim (22, 24, 26): it must be in the zip,
+// and it must take a lock here, so that a broken or missing addon fails the packing, not the app.
+const azureLockBinary =
+  'node_modules/fs-native-extensions/prebuilds/linux-x64/fs-native-extensions.node';
+if (!(azureLockBinary in entries)) {
   throw new Error(
-    `this zip would not run on Azure (Linux x64): it lacks ${missingBinaries.join(', ')}; run "npm ci" first`,
+    `this zip would not run on Azure (Linux x64): it lacks ${azureLockBinary}; run "npm ci" first`,
   );
+}
+{
+  const { tryLock } = createRequire(import.meta.url)('fs-native-extensions');
+  const probe = path.join(mkdtempSync(path.join(tmpdir(), 'lock-probe-')), 'probe.lock');
+  const fd = openSync(probe, 'w');
+  try {
+    if (!tryLock(fd)) throw new Error(`the lock addon could not lock a fresh file (${probe})`);
+  } finally {
+    closeSync(fd);
+  }
 }
 writeFileSync(output, zipSync(entries, { level: 9 }));
 

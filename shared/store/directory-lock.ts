@@ -1,7 +1,7 @@
 import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { flock } from 'fs-ext-extra-prebuilt';
+import { tryLock, waitForLock } from 'fs-native-extensions';
 import { recordLockTimeout } from '../metrics';
 
 /** Raised when the lock could not be taken within the timeout; nothing was changed. */
@@ -12,63 +12,55 @@ export class LockTimeoutError extends Error {
   }
 }
 
-const lockExclusive = (fd: number) =>
-  new Promise<void>((resolve, reject) => flock(fd, 'ex', (err) => (err ? reject(err) : resolve())));
-
-const tryLockExclusive = (fd: number) =>
-  new Promise<boolean>((resolve, reject) =>
-    flock(fd, 'exnb', (err) => {
-      if (!err) resolve(true);
-      else if (err.code === 'EAGAIN' || err.code === 'EWOULDBLOCK') resolve(false);
-      else reject(err);
-    }),
-  );
-
 const MAX_POLL_MS = 8;
 
 /** Tries without blocking, again and again with a short back-off, until the lock is taken. */
 async function lockPolling(fd: number): Promise<void> {
-  for (let delay = 1; !(await tryLockExclusive(fd)); delay = Math.min(delay * 2, MAX_POLL_MS)) {
+  for (let delay = 1; !tryLock(fd); delay = Math.min(delay * 2, MAX_POLL_MS)) {
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }
 
 /**
- * How a busy lock is waited for. 'block': one flock(2) call that sleeps in the kernel on a
- * libuv worker thread until the lock is free, the fastest hand-over. 'poll': non-blocking
+ * How a busy lock is waited for. 'block': one blocking lock call that sleeps in the kernel on
+ * a libuv worker thread until the lock is free, the fastest hand-over. 'poll': non-blocking
  * attempts, holding no thread while waiting. A process waiting on many locks at once must
- * poll: its blocked flocks would take all four worker threads, and the holders of those
+ * poll: its blocked calls would take all four worker threads, and the holders of those
  * locks in other processes, waiting the same way, could then never finish their writes.
  */
 export type LockWait = 'block' | 'poll';
 
 /** How far an attempt got. */
 interface AttemptProgress {
-  /** When flock was called (performance.now()), once the lock file is open. */
-  flockSince?: number;
-  /** flock returned: this process holds the lock. */
+  /** When the lock call was made (performance.now()), once the lock file is open. */
+  lockSince?: number;
+  /** The lock call returned: this process holds the lock. */
   locked: boolean;
 }
 
-/** The one flock attempt in flight, how far it got, and whether a caller waits for it. */
+/** The one lock attempt in flight, how far it got, and whether a caller waits for it. */
 interface PendingAttempt extends AttemptProgress {
   attempt: Promise<FileHandle>;
   waiting: boolean;
 }
 
 /**
- * A cross-process lock on one file, held with flock(2). The kernel releases it when its
- * holder dies, and never hands it to anyone while the holder lives, so there is no stale
- * timeout and no fencing to get wrong (see README, "Why a kernel lock").
+ * A cross-process lock on one file, held by the kernel through fs-native-extensions (Node-API,
+ * so one prebuilt binary loads on every Node major): an open-file-description lock
+ * (fcntl F_OFD_SETLK) on Linux, flock(2) on macOS, LockFileEx on Windows. Each belongs to the
+ * open file, not the process, so two descriptors conflict even in one process. The kernel
+ * releases it when its holder dies, and never hands it to anyone while the holder lives, so
+ * there is no stale timeout and no fencing to get wrong (see docs/design.md, "The lock").
  *
- * The blocking flock runs on a libuv worker thread and cannot be cancelled, so at most one
+ * The blocking lock call runs on a libuv worker thread and cannot be cancelled, so at most one
  * attempt is ever in flight: a caller that times out leaves it running for the next caller,
  * and if nobody is waiting when it succeeds the lock is released at once.
  */
 export class DirectoryLock {
   private pending?: PendingAttempt;
-  // On NFS, flock is a POSIX lock owned by the process, and closing any descriptor of the
-  // file drops it: a new attempt must not lock until an abandoned lock is fully closed.
+  // A new attempt must not lock until an abandoned lock is fully closed, so that this process
+  // never holds two descriptors of the lock file at once: on NFS servers that map every lock
+  // to one owner per client, closing either would drop the other's lock.
   private abandonedClosed: Promise<void> = Promise.resolve();
 
   constructor(
@@ -78,7 +70,7 @@ export class DirectoryLock {
 
   /**
    * Resolves to a release function once this process holds the lock; fails with
-   * LockTimeoutError once flock has been waiting `timeoutMs` without getting it: someone else
+   * LockTimeoutError once the lock call has been waiting `timeoutMs` without getting it: someone else
    * held the lock all that time. Opening the lock file before and checking it after do not
    * count: on a starved event loop (a machine far busier than its cores) each such step can
    * wait seconds for its turn, with the lock free all along, and 503s would then measure the
@@ -91,7 +83,7 @@ export class DirectoryLock {
     const timeout = new Promise<never>((_, reject) => {
       const check = () => {
         if (pending.locked) return;
-        const since = pending.flockSince;
+        const since = pending.lockSince;
         const waited = since === undefined ? 0 : performance.now() - since;
         if (waited < timeoutMs) {
           arm(timeoutMs - waited);
@@ -101,7 +93,7 @@ export class DirectoryLock {
         recordLockTimeout();
         reject(new LockTimeoutError(timeoutMs));
       };
-      // Timers run before I/O callbacks in each turn of the event loop, so flock's answer may
+      // Timers run before I/O callbacks in each turn of the event loop, so the lock's answer may
       // be waiting when the timer fires: look after this turn's I/O callbacks.
       const arm = (ms: number) => (timer = setTimeout(() => setImmediate(check), ms));
       arm(timeoutMs);
@@ -133,16 +125,19 @@ export class DirectoryLock {
     return pending;
   }
 
-  /** Takes the lock, noting in `progress` when flock is called and when it returns. */
+  /** Takes the lock, noting in `progress` when the lock call is made and when it returns. */
   private async lockCurrentFile(progress: AttemptProgress): Promise<FileHandle> {
     await this.abandonedClosed;
     for (;;) {
-      // O_RDWR because NFS emulates flock with fcntl locks, which need a writable descriptor.
+      // O_RDWR because a write lock through fcntl needs a writable descriptor.
       const handle = await fs.open(this.path, constants.O_RDWR | constants.O_CREAT, 0o666);
       try {
-        progress.flockSince = performance.now();
-        await (this.wait === 'poll' ? lockPolling(handle.fd) : lockExclusive(handle.fd));
-        Object.assign(progress, { flockSince: undefined, locked: true });
+        progress.lockSince = performance.now();
+        // A free lock is taken at once on this thread; only a busy one is waited for.
+        if (!tryLock(handle.fd)) {
+          await (this.wait === 'poll' ? lockPolling(handle.fd) : waitForLock(handle.fd));
+        }
+        Object.assign(progress, { lockSince: undefined, locked: true });
         // If the directory was replaced while we waited, we hold a lock nobody else can see.
         const [held, current] = await Promise.all([handle.stat(), fs.stat(this.path)]);
         if (held.ino === current.ino && held.dev === current.dev) return handle;
@@ -150,7 +145,7 @@ export class DirectoryLock {
         await handle.close();
         throw err;
       }
-      Object.assign(progress, { flockSince: undefined, locked: false });
+      Object.assign(progress, { lockSince: undefined, locked: false });
       await handle.close();
     }
   }

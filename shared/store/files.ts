@@ -60,7 +60,7 @@ export class FilesEngine implements StorageEngine {
     this.defaultCounter = new FileCounter(options);
     this.countersDir = path.join(this.defaultCounter.dataDir, COUNTERS_DIR);
     // Named counters and creation poll for their locks, so that this process never has more
-    // than one flock(2) asleep on a worker thread (the default counter's).
+    // than one blocking lock call asleep on a worker thread (the default counter's).
     this.creationLock = new DirectoryLock(path.join(this.countersDir, CREATION_LOCK_FILE), 'poll');
   }
 

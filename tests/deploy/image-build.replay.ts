@@ -209,15 +209,15 @@ describe('the build stage, replayed in a clean copy of the build context', () =>
     ).toEqual([]);
   });
 
-  it("leaves a working lock addon: fs-ext-extra-prebuilt's binary loads and takes a lock", () => {
+  it("leaves a working lock addon: fs-native-extensions' binary loads and takes a lock", () => {
     const lockFile = path.join(work.dir, 'probe.lock');
     const output = execFileSync(
       process.execPath,
       [
         '-e',
-        `const { flock } = require(${JSON.stringify(path.join(app(), 'node_modules/fs-ext-extra-prebuilt'))});
+        `const { tryLock } = require(${JSON.stringify(path.join(app(), 'node_modules/fs-native-extensions'))});
          const fd = require('node:fs').openSync(${JSON.stringify(lockFile)}, 'w');
-         flock(fd, 'exnb', (err) => console.log(err ? 'failed: ' + err.message : 'locked'));`,
+         console.log(tryLock(fd) ? 'locked' : 'failed: busy');`,
       ],
       { encoding: 'utf8' },
     );

@@ -78,7 +78,7 @@ describe('npm run package', () => {
       'node_modules/croner/package.json',
       'node_modules/dotenv/package.json',
       'node_modules/lossless-json/package.json',
-      'node_modules/fs-ext-extra-prebuilt/package.json',
+      'node_modules/fs-native-extensions/package.json',
       'node_modules/badge-maker/package.json',
       'node_modules/eventsource-encoder/package.json',
       'public/index.html',
@@ -99,19 +99,21 @@ describe('npm run package', () => {
   });
 
   // Packed on macOS or Windows, node_modules holds what npm installed there; Azure runs Linux x64.
-  it("holds the lock's Linux x64 binary for each Node that Azure runs, whatever OS packed it", () => {
-    for (const major of [20, 22, 24]) {
-      const binary =
-        files[
-          `node_modules/fs-ext-extra-prebuilt/binaries/fs-ext-linux-x64-node-${major}.0.0.node`
-        ];
-      expect(binary).toBeDefined();
-      const elf = Buffer.from(binary);
-      // ELF magic, 64-bit (class 2), little-endian (data 1), machine 0x3e = x86-64.
-      expect([elf.subarray(0, 4).toString('latin1'), elf[4], elf[5], elf.readUInt16LE(18)]).toEqual(
-        ['\x7fELF', 2, 1, 0x3e],
-      );
-    }
+  // The addon is built on Node-API, so this one binary serves every Node major.
+  it("holds the lock's Node-API binary for Linux x64, whatever OS packed it", () => {
+    const binary =
+      files['node_modules/fs-native-extensions/prebuilds/linux-x64/fs-native-extensions.node'];
+    expect(binary).toBeDefined();
+    const elf = Buffer.from(binary);
+    // ELF magic, 64-bit (class 2), little-endian (data 1), machine 0x3e = x86-64.
+    expect([elf.subarray(0, 4).toString('latin1'), elf[4], elf[5], elf.readUInt16LE(18)]).toEqual([
+      '\x7fELF',
+      2,
+      1,
+      0x3e,
+    ]);
+    // Node-API's registration entry point, which any Node major can load.
+    expect(elf.includes(Buffer.from('napi_register_module_v1'))).toBe(true);
   });
 
   it('leaves out local settings, secrets, tests, sources, the offline host and the deployment files', () => {

@@ -137,7 +137,7 @@ describe('refusals', () => {
   it('counts a lock held past the timeout as one lock timeout and one refusal per change', async () => {
     const counters = countersIn(scratch.dir, 50);
     await counters.add(undefined, 1n);
-    // Another holder of the counter's lock: flock conflicts between descriptors, even in one process.
+    // Another holder of the counter's lock: the kernel lock conflicts between descriptors, even in one process.
     const release = await new DirectoryLock(path.join(scratch.dir, LOCK_FILE)).acquire(1000);
     const before = await scrape();
     try {

@@ -36,19 +36,47 @@ export const resume = (pid: number): void => {
   process.kill(pid, 'SIGCONT');
 };
 
-/**
- * flock(2) locks on `lockFile` from /proc/locks: who holds one, and who waits for one
- * (a waiter's line has `->` after the number). A holder's line reads
- * `1: FLOCK  ADVISORY  WRITE <pid> <maj>:<min>:<inode> 0 EOF`.
- */
-export function flocksOn(lockFile: string): Array<{ pid: number; waiting: boolean }> {
-  const inode = String(statSync(lockFile).ino);
-  return readFileSync('/proc/locks', 'latin1')
+/** The lock lines of one /proc listing (`/proc/locks`, or an fdinfo file) that name `inode`. */
+const lockLinesOn = (text: string, inode: string): string[][] =>
+  text
     .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .map((f) =>
-      f[1] === '->' ? { waiting: true, f: [f[0], ...f.slice(2)] } : { waiting: false, f },
+    .map((line) =>
+      line
+        .replace(/^lock:/, '')
+        .trim()
+        .split(/\s+/),
     )
-    .filter(({ f }) => f[1] === 'FLOCK' && f[5]?.split(':')[2] === inode)
-    .map(({ waiting, f }) => ({ pid: Number(f[4]), waiting }));
+    .filter((f) => f.at(-3)?.split(':').at(-1) === inode);
+
+const readable = (file: string): string => {
+  try {
+    return readFileSync(file, 'latin1');
+  } catch {
+    return '';
+  }
+};
+
+/**
+ * The kernel's locks on `lockFile`: who holds one, and who waits for one. The lock is an
+ * open-file-description lock, which /proc/locks lists with pid -1
+ * (`1: OFDLCK ADVISORY WRITE -1 <maj>:<min>:<inode> 0 EOF`; a waiter's line has `->` after
+ * the number), so a holder is found by the descriptor whose fdinfo lists the lock. A waiter
+ * belongs to no descriptor there, so only their number is known.
+ */
+export function locksOn(lockFile: string): { holders: number[]; waiters: number } {
+  const inode = String(statSync(lockFile).ino);
+  const waiters = lockLinesOn(readable('/proc/locks'), inode).filter((f) => f[1] === '->').length;
+  const holders = readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      let fds: string[];
+      try {
+        fds = readdirSync(`/proc/${pid}/fdinfo`);
+      } catch {
+        return false;
+      }
+      return fds.some((fd) => lockLinesOn(readable(`/proc/${pid}/fdinfo/${fd}`), inode).length > 0);
+    })
+    .map(Number);
+  return { holders, waiters };
 }

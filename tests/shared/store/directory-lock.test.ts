@@ -1,7 +1,7 @@
 import { closeSync, openSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { flockSync } from 'fs-ext-extra-prebuilt';
+import { tryLock } from 'fs-native-extensions';
 import { DirectoryLock, LockTimeoutError } from '../../../shared/store/directory-lock';
 import { tempDir } from '../../support/temp-dir';
 
@@ -26,8 +26,8 @@ describe('the directory lock', () => {
   });
 
   // A machine far busier than its cores runs each process's event loop late: every step of
-  // taking a free lock (open the lock file, flock, check it) then waits its turn. Only
-  // waiting in flock for a lock someone else holds may count against the timeout.
+  // taking a free lock (open the lock file, lock it, check it) then waits its turn. Only
+  // waiting in the lock call for a lock someone else holds may count against the timeout.
   it('takes a free lock however long opening and checking the lock file take, and times out only while another holds it', async () => {
     const lockFile = path.join(dir, '.counter.lock');
     const realOpen = fsp.open;
@@ -46,7 +46,7 @@ describe('the directory lock', () => {
     await release();
 
     const holder = openSync(lockFile, 'a+');
-    flockSync(holder, 'ex');
+    expect(tryLock(holder)).toBe(true);
     try {
       await expect(lock.acquire(100)).rejects.toBeInstanceOf(LockTimeoutError);
     } finally {
@@ -54,9 +54,8 @@ describe('the directory lock', () => {
     }
   });
 
-  // On NFS flock is a POSIX lock of the whole file, owned by the process: closing any
-  // descriptor of the file drops the process's lock, even one taken through another
-  // descriptor. A lock obtained after its caller timed out is closed at once; the next
+  // Some NFS servers map every lock of a client to one owner: closing any descriptor of
+  // the file may then drop the process's lock, even one taken through another descriptor. A lock obtained after its caller timed out is closed at once; the next
   // attempt must not lock through a new descriptor until that close is done, or the close
   // would silently free the lock the new attempt believes it holds.
   it('starts a new attempt only once a lock nobody waited for any more is closed', async () => {
@@ -77,7 +76,7 @@ describe('the directory lock', () => {
     });
     const lock = new DirectoryLock(lockFile);
     const holder = openSync(lockFile, 'a+');
-    flockSync(holder, 'ex');
+    expect(tryLock(holder)).toBe(true);
     await expect(lock.acquire(50)).rejects.toBeInstanceOf(LockTimeoutError);
     closeSync(holder);
     // The abandoned attempt now gets the lock and closes it, nobody waiting for it.

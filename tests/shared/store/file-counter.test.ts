@@ -11,12 +11,12 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { flockSync } from 'fs-ext-extra-prebuilt';
+import { tryLock } from 'fs-native-extensions';
 import { CounterError } from '../../../shared/errors';
 import { MAX_VALUE, MIN_VALUE } from '../../../shared/store/counter-value';
 import { LOCK_FILE } from '../../../shared/store/file-counter';
 import { defaultCounterIn } from '../../support/file-counters';
-import { flocksOn } from '../../reliability/support/process-control';
+import { locksOn } from '../../reliability/support/process-control';
 import { mountTmpfs, tempDir } from '../../support/temp-dir';
 
 let dir: string;
@@ -240,7 +240,7 @@ describe('the cross-process lock', () => {
     const store = storeIn(dir, { lockTimeoutMs: 1000 });
     await store.add(3n);
     const fd = openSync(file(LOCK_FILE), 'r+');
-    flockSync(fd, 'ex');
+    expect(tryLock(fd)).toBe(true);
     try {
       await expect(kindOf(store.add(1n))).resolves.toBe('storageUnavailable');
       expect(contentOf('data.bin')).toBe('3');
@@ -249,7 +249,10 @@ describe('the cross-process lock', () => {
     }
     // The refused change's attempt still takes the lock, and lets it go as nobody waits for
     // it any more; the next change is timed from when that is done, not raced against it.
-    await until(() => flocksOn(file(LOCK_FILE)).length === 0);
+    await until(() => {
+      const { holders, waiters } = locksOn(file(LOCK_FILE));
+      return holders.length === 0 && waiters === 0;
+    });
     await expect(store.add(1n)).resolves.toBe(4n);
   });
 
@@ -258,14 +261,13 @@ describe('the cross-process lock', () => {
     await store.read();
     const holder = spawn(process.execPath, [
       '-e',
-      `const fs=require('fs'),{flockSync}=require('fs-ext-extra-prebuilt');const fd=fs.openSync(${JSON.stringify(file(LOCK_FILE))},'r+');flockSync(fd,'ex');console.log('locked');setInterval(()=>{},1000)`,
+      `const fs=require('fs'),{tryLock}=require('fs-native-extensions');const fd=fs.openSync(${JSON.stringify(file(LOCK_FILE))},'r+');if(!tryLock(fd))process.exit(1);console.log('locked');setInterval(()=>{},1000)`,
     ]);
     await new Promise((resolve) => holder.stdout.once('data', resolve));
     const change = store.add(1n);
     // Killed once the change provably waits for the lock: the kernel lists it as a waiter.
-    await until(() =>
-      flocksOn(file(LOCK_FILE)).some((lock) => lock.pid === process.pid && lock.waiting),
-    );
+    // This test is the only one waiting, so the waiter is this process.
+    await until(() => locksOn(file(LOCK_FILE)).waiters === 1);
     holder.kill('SIGKILL');
     // Granted within the lock timeout, or the change would be refused: a lock that comes
     // free only after a stale period (seconds, in lock-file schemes) fails here. The time
