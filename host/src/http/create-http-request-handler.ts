@@ -17,6 +17,7 @@ import type { Logger } from '../utils/logger';
 import { readRequestBody } from './read-request-body';
 import { type HttpRoute, RouteTable } from './route-table';
 import { toRoutingPath } from './compile-route';
+import { readRequestTarget } from './read-request-target';
 import { toRpcHttpRequest, toRpcHttpTriggerMetadata } from '../converters/to-rpc-http-request';
 
 export interface HttpFunction {
@@ -114,13 +115,13 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
       return;
     }
 
-    let url: URL;
-    try {
-      url = requestUrl(req);
-    } catch {
-      send(req, res, jsonError(400, 'the request URL or Host header is malformed'));
+    const target = readRequestTarget(req);
+    if (!('url' in target)) {
+      send(req, res, jsonError(target.status, target.message, { connection: 'close' }));
+      logHostAnswer(req, req.url ?? '', target.status);
       return;
     }
+    const { url } = target;
     const path = url.pathname;
     const routingPath = toRoutingPath(path);
 
@@ -318,23 +319,6 @@ export function createHttpRequestHandler(options: HttpRequestHandlerOptions): Re
 function httpDataOf(response: RpcInvocationResponse): RpcHttpData | undefined {
   if (response.returnValue?.http) return response.returnValue.http;
   return response.outputData?.find((output) => output.data?.http)?.data?.http ?? undefined;
-}
-
-/**
- * The request's URL. An origin-form target (`/path?query`) is appended to the origin rather
- * than resolved against it, so a path such as `//x` stays a path, as Kestrel reads it,
- * instead of becoming a URL with host `x`.
- */
-function requestUrl(req: IncomingMessage): URL {
-  const target = req.url ?? '/';
-  const origin = `http://${req.headers.host || localAddressOf(req)}`;
-  return target.startsWith('/') ? new URL(`${origin}${target}`) : new URL(target, origin);
-}
-
-/** The address the client connected to, for building the URL of an HTTP/1.0 request without Host. */
-function localAddressOf(req: IncomingMessage): string {
-  const { localAddress = '127.0.0.1', localPort } = req.socket;
-  return `${localAddress.includes(':') ? `[${localAddress}]` : localAddress}:${localPort}`;
 }
 
 function declaresTooLarge(req: IncomingMessage, maxBodyBytes: number): boolean {

@@ -26,21 +26,62 @@ export interface ListeningServer {
   port: number;
 }
 
+/** A connection's requests: whether one is being answered, and those waiting to start. */
+interface ConnectionTurn {
+  busy: boolean;
+  waiting: Array<() => void>;
+}
+
 export function startHttpServer(
   host: string,
   port: number,
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
 ): Promise<ListeningServer> {
   const server = createServer({
+    // The handler answers a missing Host with JSON, as every other refusal.
+    requireHostHeader: false,
     headersTimeout: CONNECTION_TIMEOUTS.headersTimeoutMs,
     requestTimeout: CONNECTION_TIMEOUTS.requestTimeoutMs,
     keepAliveTimeout: CONNECTION_TIMEOUTS.keepAliveTimeoutMs,
     connectionsCheckingInterval: CONNECTION_TIMEOUTS.checkIntervalMs,
   });
   const responses = new WeakMap<Duplex, ServerResponse>();
+  const turns = new WeakMap<Duplex, ConnectionTurn>();
+  // One request at a time per connection, as Kestrel and nginx: a pipelined request waits,
+  // in order, for the one before it to be answered, and meanwhile the socket is not read, so
+  // what one connection holds is bounded by what Node's parser took in one read.
   const track = (req: IncomingMessage, res: ServerResponse) => {
-    responses.set(req.socket, res);
-    onRequest(req, res);
+    const socket = req.socket;
+    let turn = turns.get(socket);
+    if (!turn) {
+      const created: ConnectionTurn = { busy: false, waiting: [] };
+      turns.set(socket, created);
+      // Requests still waiting when the client leaves are never started.
+      socket.once('close', () => created.waiting.splice(0));
+      turn = created;
+    }
+    const current = turn;
+    const start = () => {
+      responses.set(socket, res);
+      res.once('close', () => {
+        const next = current.waiting.shift();
+        if (next) {
+          // After this turn's I/O: answering a pipelined batch must not starve other clients.
+          setImmediate(next);
+        } else {
+          current.busy = false;
+          socket.resume();
+        }
+      });
+      onRequest(req, res);
+    };
+    if (current.busy) {
+      current.waiting.push(start);
+      socket.pause();
+    } else {
+      current.busy = true;
+      start();
+    }
   };
   server.on('request', track);
   // Answering `Expect: 100-continue` is left to the handler, which refuses oversized bodies first.
