@@ -271,7 +271,11 @@ export class FileCounter {
     }
     // Both missing is damage only for the default counter, which exists from the start. A
     // named counter with neither file was never written; healing it would make it exist.
-    if (this.createDirectory !== undefined && data.state === 'missing' && backup.state === 'missing')
+    if (
+      this.createDirectory !== undefined &&
+      data.state === 'missing' &&
+      backup.state === 'missing'
+    )
       return undefined;
     let backupCause = `${BACKUP_FILE} was missing`;
     if (backup.state === 'corrupt') {
