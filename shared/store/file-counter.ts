@@ -81,12 +81,20 @@ export class FileCounter {
 
   /** The current value, healing `data.bin` first when it is missing or corrupt. */
   async read(warn: Warn = this.defaultWarn): Promise<bigint> {
-    // A counter never changed is 0, and reading it must not create it.
-    if (!(await this.ensureDir(false))) return 0n;
+    return (await this.readIfExists(warn)) ?? 0n;
+  }
+
+  /**
+   * As `read`, but undefined for a named counter that does not exist: no directory, or one
+   * holding neither file (made by a first change not yet written, or left by a process killed
+   * before it wrote). Reading it must not create it.
+   */
+  async readIfExists(warn: Warn = this.defaultWarn): Promise<bigint | undefined> {
+    if (!(await this.ensureDir(false))) return undefined;
     const current = await readValueFile(this.dataPath).catch(() => undefined);
     if (current?.state === 'valid') return current.value;
     try {
-      return (await this.exclusive(false, () => this.loadHealing(warn))) ?? 0n;
+      return await this.exclusive(false, () => this.loadHealing(warn));
     } catch (err) {
       throw toStorageError(err);
     }
@@ -107,7 +115,8 @@ export class FileCounter {
       await this.exclusive(true, async () => {
         timer.mark('lock_wait');
         const start = await this.loadHealing(warn);
-        let value = start;
+        // A first change: the counter starts at 0 and exists once this commit is written.
+        let value = start ?? 0n;
         for (const operation of operations) {
           const next = 'set' in operation ? operation.set : value + operation.add;
           if (isInRange(next)) {
@@ -144,6 +153,7 @@ export class FileCounter {
         ]);
         if (data.state === 'missing' && backup.state === 'missing') return undefined;
         const value = await this.loadHealing(warn);
+        if (value === undefined) return undefined;
         const parent = path.dirname(this.dataDir);
         const trash = path.join(
           parent,
@@ -183,6 +193,7 @@ export class FileCounter {
   backup(warn: Warn = this.defaultWarn): Promise<bigint | undefined> {
     return this.exclusive(false, async () => {
       const value = await this.loadHealing(warn);
+      if (value === undefined) return undefined;
       const previous = await readValueFile(this.backupPath);
       if (previous.state === 'corrupt') {
         const aside = await moveAside(this.backupPath);
@@ -238,8 +249,11 @@ export class FileCounter {
     return run;
   }
 
-  /** Under the lock: the value of `data.bin`, restored from backup or reset to 0 first if needed. */
-  private async loadHealing(warn: Warn): Promise<bigint> {
+  /**
+   * Under the lock: the value of `data.bin`, restored from backup or reset to 0 first if
+   * needed; undefined for a named counter holding neither file, which was never written.
+   */
+  private async loadHealing(warn: Warn): Promise<bigint | undefined> {
     const data = await readValueFile(this.dataPath);
     if (data.state === 'valid') return data.value;
 
@@ -255,6 +269,14 @@ export class FileCounter {
       warn(`${this.describe()}: ${cause}; restored ${backup.value} from ${BACKUP_FILE}`);
       return backup.value;
     }
+    // Both missing is damage only for the default counter, which exists from the start. A
+    // named counter with neither file was never written; healing it would make it exist.
+    if (
+      this.createDirectory !== undefined &&
+      data.state === 'missing' &&
+      backup.state === 'missing'
+    )
+      return undefined;
     let backupCause = `${BACKUP_FILE} was missing`;
     if (backup.state === 'corrupt') {
       const aside = await moveAside(this.backupPath);

@@ -119,9 +119,9 @@ export class FilesEngine implements StorageEngine {
     const entries = await Promise.all(
       names.map(async (name) => {
         const counter = this.named.get(name) ?? this.newCounter(name);
-        const value = await counter.read();
-        // Deleted between the listing and its read: gone, not 0.
-        return counter.hasDirectory ? { name, value } : undefined;
+        const value = await counter.readIfExists();
+        // Never written, or deleted between the listing and its read: gone, not 0.
+        return value !== undefined && counter.hasDirectory ? { name, value } : undefined;
       }),
     );
     return entries.filter((entry) => entry !== undefined);

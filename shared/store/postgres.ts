@@ -86,6 +86,10 @@ export class PostgresEngine implements StorageEngine {
     // listener the 'error' event would end the process.
     this.pool.on('error', () => undefined);
     this.pool.on('connect', (client) => {
+      // The pool listens only while a connection is idle. One checked out (between its
+      // queries, or released late) would otherwise end the process when the server goes;
+      // its query fails on its own and the pool drops it at release.
+      client.on('error', () => undefined);
       const pid = backendPid(client);
       if (pid !== undefined) this.ownBackends.add(pid);
     });

@@ -393,3 +393,33 @@ async function refusals(cause: string): Promise<number> {
 async function waitFor(condition: () => boolean | Promise<boolean>): Promise<void> {
   while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
 }
+
+describe('PostgresEngine when the server dies under a checked-out connection', () => {
+  it('answers storageUnavailable and raises no uncaught exception', async () => {
+    // Core Tools and Azure restart the worker at an uncaught exception.
+    const uncaught: unknown[] = [];
+    const record = (err: unknown) => uncaught.push(err);
+    process.on('uncaughtException', record);
+    const url = await cluster.freshDatabase();
+    const engine = engineOn(url);
+    const holder = new pg.Client({ connectionString: url });
+    holder.on('error', () => undefined);
+    try {
+      await engine.commit([add('held', 1n)]);
+      await holder.connect();
+      await holder.query('BEGIN');
+      await holder.query("SELECT * FROM counters WHERE name = 'held' FOR UPDATE");
+      // The engine's commit waits on the row lock with its connection checked out.
+      const blocked = engine.commit([add('held', 1n)]).catch((err: unknown) => err);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await cluster.stopServer('immediate');
+      expect(await blocked).toBeInstanceOf(CounterError);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.removeListener('uncaughtException', record);
+      await holder.end().catch(() => undefined);
+      await cluster.startServer();
+    }
+  });
+});

@@ -257,6 +257,42 @@ describe('creating a named counter', () => {
   });
 });
 
+describe('existence: an empty counter directory is no counter', () => {
+  // Left by a host killed between mkdir and its first write, or made by another host whose
+  // first change has not yet written under its lock.
+  const emptyCounter = (name: string) => mkdirSync(named(name), { recursive: true });
+
+  it('reads 0, writes nothing and logs no healing warning', async () => {
+    emptyCounter('x');
+    await expect(countersIn().read('x')).resolves.toBe(0n);
+    expect(readdirSync(named('x'))).not.toContain('data.bin');
+    expect(warnings).toEqual([]);
+  });
+
+  it('is not listed', async () => {
+    emptyCounter('x');
+    await countersIn().add('y', 2n);
+    await expect(countersIn().list({ limit: 1000 })).resolves.toEqual([{ name: 'y', value: 2n }]);
+    expect(readdirSync(named('x'))).not.toContain('data.bin');
+    expect(warnings).toEqual([]);
+  });
+
+  it('answers notFound to a delete, even after a read and a list', async () => {
+    emptyCounter('x');
+    const counters = countersIn();
+    await counters.read('x');
+    await counters.list({ limit: 1000 });
+    await expect(kindOf(counters.delete('x'))).resolves.toBe('notFound');
+  });
+
+  it('comes to exist at its first change, with no healing warning', async () => {
+    emptyCounter('x');
+    await expect(countersIn().add('x', 3n)).resolves.toBe(3n);
+    await expect(countersIn().list({ limit: 1000 })).resolves.toEqual([{ name: 'x', value: 3n }]);
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe('delete', () => {
   it('removes the counter with its backup, answers the value it held, and then reads 0', async () => {
     const counters = countersIn();
