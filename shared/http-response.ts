@@ -49,10 +49,15 @@ export const counterListResponse = (
 const entryJson = ({ name, value }: CounterEntry) =>
   `{"name":${JSON.stringify(name)},"value":${value.toString()}}`;
 
-/** An SVG image that browsers and README renderers must fetch again at every view. */
+/** An SVG image that browsers and README renderers must fetch again at every view, and that
+ * a browser never sniffs into anything but an image (badges are embedded on other sites). */
 export const svgResponse = (svg: string): HttpResponseInit => ({
   status: 200,
-  headers: { 'Content-Type': 'image/svg+xml; charset=utf-8', 'Cache-Control': 'no-cache' },
+  headers: {
+    'Content-Type': 'image/svg+xml; charset=utf-8',
+    'Cache-Control': 'no-cache',
+    'X-Content-Type-Options': 'nosniff',
+  },
   body: svg,
 });
 

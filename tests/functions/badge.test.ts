@@ -40,6 +40,12 @@ describe('GET /badge/{name?}', () => {
     expect(reply.text).toContain('>visits<');
   });
 
+  // A badge is embedded on other people's pages: a browser must never sniff it into HTML.
+  it('forbids content sniffing, so a badge is only ever read as an image', async () => {
+    const reply = await callHandler(badge, { name: 'visits' });
+    expect(reply.header('x-content-type-options')).toBe('nosniff');
+  });
+
   it('labels the default counter "counter" unless a label is given', async () => {
     expect((await callHandler(badge)).text).toContain('>counter<');
     expect((await callHandler(badge, { query: '?label=hits' })).text).toContain('>hits<');
